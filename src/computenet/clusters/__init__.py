@@ -1,0 +1,1 @@
+"""Cluster adapters: one interface, one implementation per resource manager."""

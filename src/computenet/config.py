@@ -1,0 +1,170 @@
+"""Settings: a TOML file (``$CN_CONFIG`` or ``~/.config/computenet/config.toml``)
+plus ``CN_*`` environment variables (which win).
+
+With no configuration at all, the network is two embedded clusters carved
+from this machine, ``local-a`` and ``local-b``, with different node types and
+prices, so every command works out of the box.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from computenet.errors import ConfigError
+from computenet.model import ClusterInfo, NodeType, PartitionInfo
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback)
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("CN_CONFIG") or _xdg("XDG_CONFIG_HOME", ".config")
+                / "computenet" / "config.toml")
+
+
+class PartitionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    nodes: int = Field(1, ge=1)
+    cores: int = Field(2, ge=1)
+    threads_per_core: int = Field(1, ge=1)
+    mem_bytes: int = 4 * 2**30
+    gpus: int = 0
+    gpu_model: str | None = None
+    arch: str = "x86_64"
+    features: list[str] = []
+    speed: float = 1.0
+    max_time_s: int | None = None
+    default: bool = False
+    price_per_core_hour: float = 0.0
+    price_per_gpu_hour: float = 0.0
+
+    def to_info(self) -> PartitionInfo:
+        return PartitionInfo(
+            name=self.name,
+            node_type=NodeType(cores=self.cores, threads_per_core=self.threads_per_core,
+                               mem_bytes=self.mem_bytes, gpus=self.gpus,
+                               gpu_model=self.gpu_model, arch=self.arch,
+                               features=tuple(self.features), speed=self.speed),
+            nodes=self.nodes, max_time_s=self.max_time_s, default=self.default,
+            price_per_core_hour=self.price_per_core_hour,
+            price_per_gpu_hour=self.price_per_gpu_hour,
+        )
+
+
+class ClusterConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    kind: Literal["embedded", "slurm", "fake"] = "embedded"
+    site: str = "local"
+    region: str = "local"
+    scheduler: Literal["fcfs", "easy", "conservative"] = "easy"
+    partitions: list[PartitionConfig] = []
+    # slurm
+    slurm_conf: str | None = None
+    ssh: str | None = None  # USER@HOST[:PORT]
+    ssh_key: str | None = None
+    ssh_known_hosts: str | None = None
+    price_per_core_hour: float | None = None
+    price_per_gpu_hour: float | None = None
+
+    def to_info(self) -> ClusterInfo:
+        return ClusterInfo(name=self.name, kind=self.kind, site=self.site, region=self.region,
+                           scheduler=self.scheduler,
+                           partitions=tuple(p.to_info() for p in self.partitions))
+
+
+def default_clusters() -> list[ClusterConfig]:
+    """Two embedded clusters: plain cores (dearer) and SMT nodes (cheaper, slower)."""
+    return [
+        ClusterConfig(name="local-a", kind="embedded", site="local", scheduler="easy",
+                      partitions=[PartitionConfig(name="compute", nodes=2, cores=4,
+                                                  threads_per_core=1, mem_bytes=4 * 2**30,
+                                                  default=True, price_per_core_hour=0.04)]),
+        ClusterConfig(name="local-b", kind="embedded", site="local", scheduler="easy",
+                      partitions=[PartitionConfig(name="smt", nodes=2, cores=2,
+                                                  threads_per_core=2, mem_bytes=4 * 2**30,
+                                                  default=True, speed=0.8,
+                                                  price_per_core_hour=0.02)]),
+    ]
+
+
+class Settings(BaseSettings):
+    """All settings. Paths default to the XDG directories of the user."""
+
+    model_config = SettingsConfigDict(env_prefix="CN_", extra="forbid",
+                                      env_nested_delimiter="__")
+
+    data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share")
+                           / "computenet")
+    state_dir: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state")
+                            / "computenet")
+    database_url: str | None = None  # default: SQLite under data_dir
+    server_url: str | None = None  # a remote server; None = start a local one
+    token: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = pick a free port
+    user: str = Field(default_factory=lambda: os.environ.get("USER") or "local")
+    project: str = "default"
+    default_policy: str = "fastest"
+    controller_interval_s: float = 0.25
+    max_script_bytes: int = 1 << 20
+    max_bulk_jobs: int = 20_000
+    max_array_size: int = 10_001
+    metrics_public_loopback: bool = True
+    clusters: list[ClusterConfig] = Field(default_factory=default_clusters)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = default_config_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'computenet.db'}"
+
+    @property
+    def token_file(self) -> Path:
+        return self.data_dir / "token"
+
+    @property
+    def server_file(self) -> Path:
+        return self.state_dir / "server.json"
+
+    def cluster(self, name: str) -> ClusterConfig:
+        for c in self.clusters:
+            if c.name == name:
+                return c
+        raise ConfigError(f"no cluster named {name!r} in the configuration")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; a broken file or variable is a ``ConfigError``, not a traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ConfigError(f"bad setting {where or '(root)'}: {first.get('msg')} "
+                          f"(config file {default_config_path()}, or CN_* variables)") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read configuration: {exc}") from exc

@@ -1,0 +1,33 @@
+"""Plain data: specs, states, cluster descriptions. No I/O here."""
+
+from __future__ import annotations
+
+from computenet.model.cluster import (
+    AttemptRequest,
+    AttemptStatus,
+    ClusterInfo,
+    NodeSnapshot,
+    NodeType,
+    PartitionInfo,
+    Snapshot,
+    SnapshotJob,
+    Usage,
+)
+from computenet.model.placement import Candidate, Placement
+from computenet.model.spec import (
+    ArraySpec,
+    CpuMode,
+    Dependency,
+    DependencyType,
+    JobSpec,
+    Signal,
+    Staging,
+)
+from computenet.model.state import TERMINAL_STATES, ClusterHealth, JobState
+
+__all__ = [
+    "TERMINAL_STATES", "ArraySpec", "AttemptRequest", "AttemptStatus", "Candidate",
+    "ClusterHealth", "ClusterInfo", "CpuMode", "Dependency", "DependencyType", "JobSpec",
+    "JobState", "NodeSnapshot", "NodeType", "PartitionInfo", "Placement", "Signal",
+    "Snapshot", "SnapshotJob", "Staging", "Usage",
+]

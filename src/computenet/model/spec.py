@@ -1,0 +1,183 @@
+"""JobSpec: what a user asked for, independent of where it runs.
+
+A JobSpec is built by ``spec.parse_sbatch`` from a script's ``#SBATCH``
+directives and command-line options. It keeps the user's original options
+(``sbatch_args``) so a Slurm cluster receives them unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+SPEC_VERSION = 1
+
+
+class CpuMode(StrEnum):
+    CORE = "core"  # whole physical cores (bare metal, no SMT sibling shared)
+    SMT = "smt"  # hardware threads
+
+
+class DependencyType(StrEnum):
+    AFTER = "after"  # after the job started (or was cancelled)
+    AFTEROK = "afterok"
+    AFTERANY = "afterany"
+    AFTERNOTOK = "afternotok"
+    SINGLETON = "singleton"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    kind: DependencyType
+    job_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    indices: tuple[int, ...]
+    max_running: int | None = None  # the %N limit
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str  # e.g. "USR1"
+    seconds_before: int = 60
+    batch_only: bool = False  # "B:" prefix: signal the batch shell only
+
+
+@dataclass(frozen=True)
+class Staging:
+    """One declared input or output: ``site:path`` to ``dest`` (or back)."""
+
+    site: str
+    path: str
+    dest: str
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job request. Sizes are totals unless the name says per-node/per-task.
+
+    ``None`` means "not given" (the cluster's default applies), so a Slurm
+    cluster receives only what the user wrote.
+    """
+
+    name: str = "job"
+    script: str | None = None  # full batch script text (with #! line)
+    command: str | None = None  # --wrap
+    args: tuple[str, ...] = ()  # arguments after the script
+    workdir: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    export: str = "ALL"
+    output: str | None = None
+    error: str | None = None
+    input: str | None = None
+    open_mode: str | None = None  # append | truncate
+    nodes: int | None = None
+    max_nodes: int | None = None
+    ntasks: int | None = None
+    ntasks_per_node: int | None = None
+    cpus_per_task: int | None = None
+    ntasks_per_core: int | None = None
+    mem_per_node_bytes: int | None = None
+    mem_per_cpu_bytes: int | None = None
+    gpus: int | None = None  # total GPUs (-G/--gpus)
+    gpus_per_node: int | None = None
+    gpus_per_task: int | None = None
+    gpu_type: str | None = None
+    gres: str | None = None
+    time_limit_s: int | None = None
+    partition: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    exclusive: bool = False
+    constraint: str | None = None
+    reservation: str | None = None
+    cpu_mode: CpuMode | None = None
+    array: ArraySpec | None = None
+    dependency: tuple[Dependency, ...] = ()
+    signal: Signal | None = None
+    begin_time: float | None = None
+    hold: bool = False
+    comment: str | None = None
+    # network options
+    clusters: tuple[str, ...] = ()
+    policy: str | None = None
+    deadline: float | None = None
+    max_cost: float | None = None
+    site: str | None = None
+    region: str | None = None
+    hedge: int | None = None
+    app: str | None = None
+    inputs: tuple[Staging, ...] = ()
+    outputs: tuple[Staging, ...] = ()
+    # what we did with options the embedded cluster does not act on
+    ignored: tuple[str, ...] = ()
+    sbatch_args: tuple[str, ...] = ()  # command-line options as the user gave them
+
+    # ----- derived sizes -------------------------------------------------
+    @property
+    def tasks(self) -> int:
+        if self.ntasks is not None:
+            return self.ntasks
+        if self.ntasks_per_node is not None:
+            return self.ntasks_per_node * (self.nodes or 1)
+        return self.nodes or 1
+
+    @property
+    def cpus(self) -> int:
+        """Total CPUs asked for (tasks x cpus per task)."""
+        return self.tasks * (self.cpus_per_task or 1)
+
+    @property
+    def node_count(self) -> int:
+        return self.nodes or 1
+
+    @property
+    def total_gpus(self) -> int:
+        if self.gpus is not None:
+            return self.gpus
+        if self.gpus_per_node is not None:
+            return self.gpus_per_node * self.node_count
+        if self.gpus_per_task is not None:
+            return self.gpus_per_task * self.tasks
+        return 0
+
+    def mem_bytes_total(self, default_per_cpu: int = 0) -> int:
+        if self.mem_per_node_bytes is not None:
+            return self.mem_per_node_bytes * self.node_count
+        if self.mem_per_cpu_bytes is not None:
+            return self.mem_per_cpu_bytes * self.cpus
+        return default_per_cpu * self.cpus
+
+    # ----- persistence ---------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["version"] = SPEC_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobSpec:
+        data = dict(data)
+        data.pop("version", None)
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        if data.get("cpu_mode") is not None:
+            data["cpu_mode"] = CpuMode(data["cpu_mode"])
+        if data.get("array") is not None:
+            arr = data["array"]
+            data["array"] = ArraySpec(tuple(arr["indices"]), arr.get("max_running"),
+                                      arr.get("text", ""))
+        data["dependency"] = tuple(
+            Dependency(DependencyType(d["kind"]), tuple(d["job_ids"]))
+            for d in data.get("dependency", ())
+        )
+        if data.get("signal") is not None:
+            data["signal"] = Signal(**data["signal"])
+        for key in ("inputs", "outputs"):
+            data[key] = tuple(Staging(**s) for s in data.get(key, ()))
+        for key in ("args", "clusters", "ignored", "sbatch_args"):
+            data[key] = tuple(data.get(key, ()))
+        return cls(**data)
