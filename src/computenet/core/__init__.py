@@ -1,0 +1,1 @@
+"""Services and the controller loop: where the layers meet."""

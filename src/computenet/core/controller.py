@@ -1,0 +1,367 @@
+"""The controller: a reconcile loop that moves every live job one step on.
+
+Each step is idempotent. A submission is tagged ``cn-<job>-<attempt>``; the
+attempt row is written (without a native id) before the cluster is asked,
+so after a crash the controller first asks the cluster whether that tag
+exists (``find``) and submits only if it does not: no job is lost and none
+runs twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from computenet.clock import Clock
+from computenet.config import Settings
+from computenet.core.cluster_state import ClusterStates
+from computenet.core.dependencies import dependency_status
+from computenet.core.service import embedded_fit
+from computenet.errors import ClusterError, ComputeNetError, ConflictError
+from computenet.model import AttemptRequest, AttemptStatus, JobSpec, JobState, SnapshotJob
+from computenet.store import jobs as repo
+from computenet.store.db import Store
+from computenet.store.tables import AttemptRow, JobRow
+
+if TYPE_CHECKING:
+    from computenet.clusters.base import ClusterAdapter
+
+log = logging.getLogger("computenet.controller")
+
+LIVE = [JobState.PENDING, JobState.STAGING_IN, JobState.QUEUED, JobState.RUNNING,
+        JobState.STAGING_OUT]
+MAX_ATTEMPTS = 3
+BATCH = 500  # jobs placed per pass, so one huge bulk submission does not stall the API
+
+
+def tag_for(job_id: int, attempt: int) -> str:
+    return f"cn-{job_id}-{attempt}"
+
+
+class Controller:
+    def __init__(self, store: Store, adapters: dict[str, ClusterAdapter], settings: Settings,
+                 clock: Clock) -> None:
+        self.store = store
+        self.adapters = adapters
+        self.settings = settings
+        self.clock = clock
+        self.clusters = ClusterStates(adapters, clock)
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_sent: set[tuple[str, str]] = set()
+        self.passes = 0
+
+    # ----- lifecycle -----------------------------------------------------
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="controller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """Ask for a pass soon; safe from any thread."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            self._wake.clear()
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must survive any single bad pass
+                log.exception("controller pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.controller_interval_s)
+
+    # ----- one pass --------------------------------------------------------
+    async def step(self) -> None:
+        await self.clusters.refresh()
+        await self._handle_cancels()
+        await self._place_pending()
+        await self._poll_active()
+        self.passes += 1
+
+    async def _handle_cancels(self) -> None:
+        now = self.clock.now()
+        with self.store.session() as s:
+            rows = list(s.scalars(select(JobRow).where(
+                JobRow.cancel_requested.is_(True), JobRow.state.in_([x.value for x in LIVE]))))
+            todo: list[tuple[int, str, str]] = []
+            for job in rows:
+                attempt = repo.latest_attempt(s, job)
+                if attempt is None or (attempt.native_id is None and job.state == "PENDING"):
+                    if attempt is not None:
+                        todo.append((job.id, attempt.cluster, attempt.tag))
+                    repo.transition(s, job, JobState.CANCELLED, now=now, reason="cancelled",
+                                    end_time=now)
+                elif attempt.native_id is not None and \
+                        (attempt.cluster, attempt.native_id) not in self._cancel_sent:
+                    todo.append((job.id, attempt.cluster, attempt.native_id))
+        for _job_id, cluster, ident in todo:
+            adapter = self.adapters.get(cluster)
+            if adapter is None:
+                continue
+            try:
+                native = (await adapter.find(ident)) if ident.startswith("cn-") else ident
+                if native is not None:
+                    await adapter.cancel(native)
+                    self._cancel_sent.add((cluster, native))
+            except ClusterError as exc:
+                self.clusters.failed(cluster, exc)
+
+    async def _place_pending(self) -> None:
+        with self.store.session() as s:
+            pending = repo.list_jobs(s, states=[JobState.PENDING.value], limit=BATCH)
+            pending = [j for j in pending if not j.cancel_requested]
+            if not pending:
+                return
+            ready = self._ready(s, pending)
+        if not ready:
+            return
+        views = await self.clusters.views(with_snapshots=True)
+        for job_id in ready:
+            try:
+                await self._advance_pending(job_id, views)
+            except ConflictError:
+                continue  # someone changed it (cancel); the next pass sees the new state
+            await asyncio.sleep(0)
+
+    def _ready(self, s: object, pending: list[JobRow]) -> list[int]:
+        """Ids of pending jobs whose dependencies and array limits allow a start."""
+        from sqlalchemy.orm import Session
+
+        assert isinstance(s, Session)
+        now = self.clock.now()
+        ready = []
+        active_by_array: dict[int, int] = defaultdict(int)
+        arrays = {j.array_job_id for j in pending if j.array_job_id is not None}
+        if arrays:
+            for row in s.scalars(select(JobRow).where(JobRow.array_job_id.in_(arrays),
+                                                      JobRow.state.in_(["QUEUED", "RUNNING",
+                                                                        "STAGING_IN"]))):
+                assert row.array_job_id is not None
+                active_by_array[row.array_job_id] += 1
+        for job in pending:
+            spec = JobSpec.from_dict(job.spec)
+            if spec.hold or (spec.begin_time is not None and spec.begin_time > now):
+                continue
+            if spec.dependency:
+                deps = {}
+                for dep in spec.dependency:
+                    for ident in dep.job_ids:
+                        deps[ident] = self._dependency_rows(s, ident, job.owner)
+                singleton = any(d.kind.value == "singleton" for d in spec.dependency) and \
+                    s.scalar(select(JobRow.id).where(
+                        JobRow.name == job.name, JobRow.owner == job.owner, JobRow.id != job.id,
+                        JobRow.state.in_(["QUEUED", "RUNNING", "STAGING_IN"]))) is not None
+                ok, never = dependency_status(spec.dependency, deps, singleton)
+                if never is not None:
+                    repo.transition(s, job, JobState.CANCELLED, now=now, reason=never,
+                                    end_time=now)
+                    continue
+                if not ok:
+                    if job.reason != "Dependency":
+                        repo.update_fields(s, job, now=now, reason="Dependency")
+                    continue
+            if job.array_job_id is not None and spec.array and spec.array.max_running:
+                if active_by_array[job.array_job_id] >= spec.array.max_running:
+                    if job.reason != "JobArrayTaskLimit":
+                        repo.update_fields(s, job, now=now, reason="JobArrayTaskLimit")
+                    continue
+                active_by_array[job.array_job_id] += 1
+            ready.append(job.id)
+        return ready
+
+    @staticmethod
+    def _dependency_rows(s: object, ident: str, owner: str) -> list[JobRow]:
+        from sqlalchemy.orm import Session
+
+        assert isinstance(s, Session)
+        if "_" in ident:
+            array_id, task = ident.split("_", 1)
+            return list(s.scalars(select(JobRow).where(JobRow.array_job_id == int(array_id),
+                                                       JobRow.array_task_id == int(task))))
+        job = s.get(JobRow, int(ident))
+        if job is None:
+            return []
+        if job.array_job_id == job.id:
+            return list(s.scalars(select(JobRow).where(JobRow.array_job_id == job.id)))
+        return [job]
+
+    async def _advance_pending(self, job_id: int, views: dict[str, object]) -> None:
+        from computenet.network import ClusterView, place
+
+        now = self.clock.now()
+        with self.store.session() as s:
+            job = repo.get_job(s, job_id)
+            if job.state != JobState.PENDING.value or job.cancel_requested:
+                return
+            spec = JobSpec.from_dict(job.spec)
+            attempt = repo.latest_attempt(s, job)
+            if attempt is not None and attempt.native_id is None and attempt.state == "PENDING":
+                # A submission that may or may not have reached the cluster (crash).
+                number, cluster, partition = attempt.number, attempt.cluster, attempt.partition
+                if self.clusters.is_down(cluster):
+                    attempt.state = JobState.CANCELLED.value
+                    attempt.reason = "ABANDONED: cluster down before the submission was confirmed"
+                    return
+            else:
+                usable = []
+                for name, view in views.items():
+                    assert isinstance(view, ClusterView)
+                    _, why = embedded_fit(spec, view.info)
+                    if why is None:
+                        usable.append(view)
+                placement = place(spec, usable, now=now,
+                                  policy=spec.policy or self.settings.default_policy)
+                if placement.chosen is None:
+                    reason = "Resources" if not placement.reason else \
+                        f"Placement: {placement.reason}"[:500]
+                    if job.reason != reason:
+                        repo.update_fields(s, job, now=now, reason=reason,
+                                           placement=placement.to_dict())
+                    return
+                cluster, partition = placement.chosen, placement.partition
+                number = job.attempt_count + 1
+                chosen = next(c for c in placement.candidates if c.cluster == cluster)
+                fitted, _ = embedded_fit(spec, views[cluster].info)  # type: ignore[attr-defined]
+                new_spec = (fitted or spec).to_dict()
+                s.add(AttemptRow(job_id=job.id, number=number, cluster=cluster,
+                                 partition=partition, tag=tag_for(job.id, number),
+                                 native_id=None, state="PENDING", submit_time=now,
+                                 predicted_start=chosen.predicted_start,
+                                 predicted_end=chosen.predicted_end))
+                repo.update_fields(s, job, now=now, cluster=cluster, partition=partition,
+                                   placement=placement.to_dict(), attempt_count=number,
+                                   spec=new_spec, reason="Submitting")
+                self._note_queued(views, cluster, job, spec, partition, now)
+            request = AttemptRequest(
+                tag=tag_for(job.id, number), job_id=str(job.id), attempt=number,
+                spec=JobSpec.from_dict(job.spec), partition=partition, owner=job.owner,
+                array_job_id=str(job.array_job_id) if job.array_job_id is not None else None,
+                array_task_id=job.array_task_id)
+        await self._submit(job_id, cluster, request)
+
+    def _note_queued(self, views: dict[str, object], cluster: str, job: JobRow, spec: JobSpec,
+                     partition: str | None, now: float) -> None:
+        """Count a job just placed in the cluster's view, so the next placement sees it."""
+        view = views.get(cluster)
+        snap = getattr(view, "snapshot", None)
+        if view is None or snap is None:
+            return
+        entry = SnapshotJob(native_id=f"cn-{job.id}", partition=partition or "",
+                            cpus=spec.cpus, nodes=spec.node_count,
+                            time_limit_s=spec.time_limit_s or 3600, submit_time=now,
+                            gpus=spec.total_gpus)
+        views[cluster] = replace(view, snapshot=replace(snap, pending=snap.pending + (entry,)))  # type: ignore[type-var]
+
+    async def _submit(self, job_id: int, cluster: str, request: AttemptRequest) -> None:
+        adapter = self.adapters[cluster]
+        now = self.clock.now()
+        try:
+            native = await adapter.find(request.tag)
+            if native is None:
+                native = await adapter.submit(request)
+        except ClusterError as exc:
+            self.clusters.failed(cluster, exc)
+            with self.store.session() as s:
+                job = repo.get_job(s, job_id)
+                attempt = repo.latest_attempt(s, job)
+                if exc.transient:
+                    repo.update_fields(s, job, now=now, reason=f"ClusterUnavailable: {exc}")
+                    return
+                if attempt is not None:
+                    attempt.state, attempt.reason, attempt.end_time = "FAILED", str(exc), now
+                repo.transition(s, job, JobState.FAILED, now=now, reason=f"{cluster}: {exc}",
+                                attempt=request.attempt, end_time=now)
+            return
+        self.clusters.succeeded(cluster)
+        with self.store.session() as s:
+            job = repo.get_job(s, job_id)
+            attempt = repo.latest_attempt(s, job)
+            assert attempt is not None
+            attempt.native_id, attempt.state = native, JobState.QUEUED.value
+            if job.state == JobState.PENDING.value:
+                repo.transition(s, job, JobState.QUEUED, now=now, reason=None,
+                                attempt=request.attempt)
+
+    async def _poll_active(self) -> None:
+        with self.store.session() as s:
+            rows = list(s.execute(
+                select(AttemptRow.cluster, AttemptRow.native_id, AttemptRow.job_id)
+                .where(AttemptRow.state.in_(["QUEUED", "RUNNING"]),
+                       AttemptRow.native_id.is_not(None))))
+        by_cluster: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for cluster, native, job_id in rows:
+            by_cluster[cluster].append((native, job_id))
+        for cluster, items in by_cluster.items():
+            adapter = self.adapters.get(cluster)
+            if adapter is None or self.clusters.is_down(cluster):
+                continue
+            try:
+                statuses = await adapter.status([n for n, _ in items])
+            except ClusterError as exc:
+                self.clusters.failed(cluster, exc)
+                continue
+            self.clusters.succeeded(cluster)
+            for native, job_id in items:
+                status = statuses.get(native)
+                if status is not None:
+                    await self._apply_status(cluster, job_id, status)
+
+    async def _apply_status(self, cluster: str, job_id: int, status: AttemptStatus) -> None:
+        now = self.clock.now()
+        state = status.state
+        usage = None
+        if state.terminal:
+            with contextlib.suppress(ComputeNetError):
+                usage = (await self.adapters[cluster].usage([status.native_id])).get(
+                    status.native_id)
+        with self.store.session() as s:
+            job = repo.get_job(s, job_id)
+            attempt = repo.latest_attempt(s, job)
+            if attempt is None or attempt.native_id != status.native_id:
+                return  # an older attempt; its job moved on
+            if attempt.state == state.value and not state.terminal:
+                return
+            attempt.state = state.value
+            attempt.reason = status.reason
+            attempt.start_time = status.start_time or attempt.start_time
+            if state.terminal:
+                attempt.end_time = status.end_time or now
+                attempt.exit_code = status.exit_code
+                if usage is not None:
+                    from dataclasses import asdict
+
+                    attempt.usage = asdict(usage)
+            if JobState(job.state).terminal:
+                return
+            if state == JobState.RUNNING and job.state != JobState.RUNNING.value:
+                repo.transition(s, job, JobState.RUNNING, now=now, reason=None,
+                                attempt=attempt.number, start_time=status.start_time or now)
+            elif state in (JobState.NODE_FAIL, JobState.PREEMPTED) and \
+                    attempt.number < MAX_ATTEMPTS and not job.cancel_requested:
+                repo.transition(s, job, JobState.PENDING, now=now, attempt=attempt.number,
+                                reason=f"REQUEUED_FAILOVER: {state.value} on {cluster}")
+                self.wake()
+            elif state.terminal:
+                repo.transition(s, job, state, now=now, attempt=attempt.number,
+                                reason=status.reason, exit_code=status.exit_code,
+                                end_time=status.end_time or now,
+                                start_time=job.start_time or status.start_time)

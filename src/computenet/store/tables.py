@@ -1,0 +1,100 @@
+"""Core tables: users, clusters, jobs, attempts, job_events.
+
+Times are UTC seconds since the epoch (float). ``jobs.version`` is bumped on
+every change and used for compare-and-set; ``job_events`` is append-only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from computenet.store.base import Base
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    project: Mapped[str] = mapped_column(String(64), default="default")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ClusterRow(Base):
+    __tablename__ = "clusters"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    config: Mapped[dict[str, object]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16), default="config")  # config | api
+    health: Mapped[str] = mapped_column(String(16), default="UP")
+    health_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    project: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(256))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    spec: Mapped[dict[str, object]] = mapped_column(JSON)
+    submit_time: Mapped[float] = mapped_column(Float)
+    start_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    end_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exit_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cluster: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    partition: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    array_job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    array_task_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    placement: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("ix_jobs_owner_id", "owner", "id"),
+        Index("ix_jobs_state", "state"),
+        Index("ix_jobs_array", "array_job_id"),
+    )
+
+
+class AttemptRow(Base):
+    __tablename__ = "attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    cluster: Mapped[str] = mapped_column(String(64))
+    partition: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tag: Mapped[str] = mapped_column(String(128))
+    native_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    submit_time: Mapped[float] = mapped_column(Float)
+    start_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    end_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exit_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    predicted_start: Mapped[float | None] = mapped_column(Float, nullable=True)
+    predicted_end: Mapped[float | None] = mapped_column(Float, nullable=True)
+    usage: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (
+        Index("ix_attempts_job_number", "job_id", "number", unique=True),
+        Index("ix_attempts_state", "state"),
+    )
+
+
+class JobEventRow(Base):
+    __tablename__ = "job_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    time: Mapped[float] = mapped_column(Float)
+    from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
