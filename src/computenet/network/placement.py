@@ -1,0 +1,156 @@
+"""The broker's decision: filter, estimate, score, explain.
+
+``place`` is a pure function of (job, cluster views, now). It never raises
+for a job nobody can run; it returns ``chosen=None`` with a reason, and the
+caller decides whether that is an error (nothing can ever run it) or a wait
+(every cluster that could run it is down: the reason starts with
+``"waiting: "``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from computenet.errors import SpecError
+from computenet.model import Candidate, ClusterHealth, JobSpec, Placement
+from computenet.network.estimates import estimate
+from computenet.network.feasibility import (
+    Fit,
+    candidate_partitions,
+    cluster_why_not,
+    fit,
+)
+from computenet.network.policies import (
+    DEFAULT_POLICY,
+    LOCAL_FIRST_WAIT_S,
+    POLICIES,
+    Context,
+    Option,
+)
+from computenet.network.view import ClusterView
+
+WAITING_PREFIX = "waiting: "
+
+
+def _fits(spec: JobSpec, view: ClusterView) -> list[Fit] | str:
+    why = cluster_why_not(spec, view.info, view.allowed)
+    if why is not None:
+        return why
+    parts = candidate_partitions(spec, view.info)
+    if isinstance(parts, str):
+        return parts
+    fits: list[Fit] = []
+    first_why: str | None = None
+    for p in parts:
+        f = fit(spec, view.info, p)
+        if isinstance(f, str):
+            first_why = first_why or f
+        else:
+            fits.append(f)
+    return fits if fits else (first_why or f"{view.name} cannot run it")
+
+
+def feasible(spec: JobSpec, clusters: Sequence[ClusterView]) -> list[Candidate]:
+    """Every cluster (and partition) checked against the job's shape, sorted
+    by name: ``feasible=True`` candidates could run it (now or once the
+    cluster is up again); the others carry ``why_not``. No estimates."""
+    out: list[Candidate] = []
+    for view in sorted(clusters, key=lambda v: v.name):
+        fits = _fits(spec, view)
+        if isinstance(fits, str):
+            out.append(Candidate(view.name, None, False, why_not=fits))
+        else:
+            out.extend(Candidate(view.name, f.partition.name, True) for f in fits)
+    return out
+
+
+def _resolve_policy(spec: JobSpec, policy: str | None) -> str:
+    name = policy or spec.policy or DEFAULT_POLICY
+    if name not in POLICIES:
+        raise SpecError(f"unknown placement policy {name!r}; known: {', '.join(POLICIES)}")
+    return name
+
+
+def place(
+    spec: JobSpec,
+    clusters: Sequence[ClusterView],
+    *,
+    now: float,
+    policy: str | None = None,
+    input_bytes: int = 0,
+    wait_threshold_s: float = LOCAL_FIRST_WAIT_S,
+) -> Placement:
+    """Choose where ``spec`` should run.
+
+    Guarantees: ``candidates`` holds one entry per (cluster, partition) that
+    fits, plus one per cluster that does not (with ``why_not``); the result
+    does not depend on the order of ``clusters``. Raises ``SpecError`` only
+    for an unknown policy name.
+    """
+    name = _resolve_policy(spec, policy)
+    candidates: list[Candidate] = []
+    options: list[Option] = []
+    option_slot: list[int] = []  # options[i] -> index in candidates
+    waiting: list[str] = []
+    never: list[str] = []
+    for view in sorted(clusters, key=lambda v: v.name):
+        fits = _fits(spec, view)
+        if isinstance(fits, str):
+            candidates.append(Candidate(view.name, None, False, why_not=fits))
+            never.append(fits)
+            continue
+        if view.health == ClusterHealth.DOWN:
+            why = f"{view.name} is down"
+            candidates.append(Candidate(view.name, fits[0].partition.name, False, why_not=why))
+            waiting.append(why)
+            continue
+        for f in fits:
+            est = estimate(spec, view, f, now=now, input_bytes=input_bytes)
+            base = Candidate(
+                view.name,
+                f.partition.name,
+                False,
+                predicted_start=est.start if math.isfinite(est.start) else None,
+                predicted_end=est.end if math.isfinite(est.end) else None,
+                predicted_runtime_s=est.runtime_s,
+                staging_s=est.staging_s,
+                cost=est.cost,
+            )
+            why_not: str | None = None
+            if not math.isfinite(est.start):
+                why_not = f"{view.name} has too few nodes up to start it"
+                waiting.append(why_not)
+            elif view.budget_left is not None and est.cost > view.budget_left:
+                why_not = f"costs {est.cost:.2f} on {view.name}, budget left {view.budget_left:.2f}"
+                never.append(why_not)
+            elif spec.max_cost is not None and est.cost > spec.max_cost:
+                why_not = (
+                    f"costs {est.cost:.2f} on {view.name}, "
+                    f"more than the job's max cost {spec.max_cost:.2f}"
+                )
+                never.append(why_not)
+            if why_not is not None:
+                candidates.append(_replace(base, why_not=why_not))
+                continue
+            option_slot.append(len(candidates))
+            candidates.append(_replace(base, feasible=True))
+            options.append(Option(view.name, f.partition.name, est, view.home))
+    if not options:
+        if waiting:
+            reason = WAITING_PREFIX + "; ".join(waiting)
+        else:
+            reason = "no cluster can run this job: " + ("; ".join(never) or "no clusters")
+        return Placement(None, None, name, reason, tuple(candidates), now)
+    ctx = Context(now=now, deadline=spec.deadline, wait_threshold_s=wait_threshold_s)
+    choice = POLICIES[name](options, ctx)
+    for i, slot in enumerate(option_slot):
+        candidates[slot] = _replace(candidates[slot], score=choice.scores[i])
+    win = options[choice.winner]
+    return Placement(win.cluster, win.partition, name, choice.reason, tuple(candidates), now)
+
+
+def _replace(c: Candidate, **changes: object) -> Candidate:
+    from dataclasses import replace
+
+    return replace(c, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,50 @@
+"""What the broker knows about one cluster when it decides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol
+
+from computenet.model import ClusterHealth, ClusterInfo, Snapshot
+
+
+class StartModel(Protocol):
+    """Answers "when would a job of this size start here?" without a snapshot.
+
+    The simulator keeps one per cluster over its live queue, so that a
+    decision does not rebuild a snapshot of thousands of jobs. The live
+    controller leaves it unset and the broker replays the snapshot instead.
+    """
+
+    def predict_start(self, partition: str, cpus: int, estimate_s: float, now: float) -> float: ...
+
+
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """One cluster as the broker sees it at decision time.
+
+    ``speed`` maps an app name (or ``"*"`` for any app) to the learned speed
+    factor on this cluster (run time = requested / factor).
+    ``bandwidth_bytes_per_s`` is the link to the job's data; None means the
+    data is already there. ``budget_left`` None means unlimited.
+    ``start_model`` (optional) replaces the snapshot replay for start times.
+    """
+
+    info: ClusterInfo
+    snapshot: Snapshot | None
+    health: ClusterHealth = ClusterHealth.UP
+    speed: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    bandwidth_bytes_per_s: float | None = None
+    home: bool = False
+    allowed: bool = True
+    budget_left: float | None = None
+    start_model: StartModel | None = None
+
+    @property
+    def name(self) -> str:
+        return self.info.name
