@@ -1,16 +1,36 @@
-"""Queue-policy interface and the two policies the embedded cluster needs.
+"""Queue-policy interface: the job records, the two call shapes, the registry.
 
 A policy sees the pending queue in priority order, the running jobs with
-their expected ends, and the capacity; it returns the ids to start now.
-``fits`` (the match policy) may refuse a job that fits by count but not by
-shape (fragmented nodes, GPUs); then the job is treated as not fitting.
+their expected ends, and the capacity; it decides which jobs start now.
+Policies are pure: no clock, no I/O, time is a number the caller passes.
+
+Two call shapes run the same logic:
+
+- ``QueuePolicy.select(pending, running, capacity, now, fits=None)``: a
+  stateless call for the live embedded cluster. It returns the ids to start
+  now, in start order. ``fits`` (the match policy) may refuse a job that fits
+  by count but not by shape (fragmented nodes, GPUs); such a job is treated
+  as not fitting now.
+- ``Scheduler``: the incremental form the simulator and the planner drive
+  event by event (``submit``, ``finish``, ``schedule``). ``select`` builds a
+  fresh ``Scheduler`` from its arguments and calls ``schedule`` once, so both
+  shapes agree by construction (and tests check it).
+
+Policy names (stable): ``fcfs``, ``easy``, ``conservative``, ``easy-sjf``.
+A job wider than the capacity can never run: every policy leaves it queued
+and lets it block nobody.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from computenet.scheduling.policies import EasyBackfill, Fcfs
+
+POLICY_NAMES: tuple[str, ...] = ("fcfs", "easy", "conservative", "easy-sjf")
 
 
 @dataclass(slots=True, frozen=True)
@@ -29,88 +49,90 @@ class RunningJob:
 
 
 Fits = Callable[[QueuedJob], bool]
+KeyFits = Callable[[Hashable], bool]
 
 
 class QueuePolicy(Protocol):
     name: str
 
-    def select(self, pending: Sequence[QueuedJob], running: Sequence[RunningJob],
-               capacity: int, now: float, fits: Fits | None = None) -> list[Hashable]: ...
+    def select(
+        self,
+        pending: Sequence[QueuedJob],
+        running: Sequence[RunningJob],
+        capacity: int,
+        now: float,
+        fits: Fits | None = None,
+    ) -> list[Hashable]: ...
 
 
-class Fcfs:
-    """Start jobs in order while the head fits; never skip the head."""
+class Scheduler(Protocol):
+    """Incremental queue state of one cluster, driven by events.
 
-    name = "fcfs"
+    The caller reports every change in time order: ``submit`` appends a job
+    at the tail of the priority order, ``finish`` says a started job ended
+    (possibly before its estimate), ``add_running`` loads a job that was
+    already running. ``schedule(now)`` then starts what the policy allows and
+    returns those keys; the scheduler counts them as running until their
+    ``finish``. Keys are any hashable, unique among live jobs.
+    """
 
-    def select(self, pending: Sequence[QueuedJob], running: Sequence[RunningJob],
-               capacity: int, now: float, fits: Fits | None = None) -> list[Hashable]:
-        free = capacity - sum(r.procs for r in running)
-        chosen: list[Hashable] = []
-        for job in pending:
-            if job.procs > free or (fits is not None and not fits(job)):
-                break
-            chosen.append(job.id)
-            free -= job.procs
-        return chosen
+    name: str
+    capacity: int
 
+    def add_running(self, key: Hashable, procs: int, end_estimate: float) -> None: ...
 
-class EasyBackfill:
-    """EASY (Mu'alem & Feitelson): FCFS, plus backfill of later jobs that do
-    not delay the first blocked job's reservation (the "shadow time")."""
+    def submit(self, key: Hashable, procs: int, estimate_s: float, now: float) -> None: ...
 
-    name = "easy"
+    def finish(self, key: Hashable, now: float) -> None: ...
 
-    def select(self, pending: Sequence[QueuedJob], running: Sequence[RunningJob],
-               capacity: int, now: float, fits: Fits | None = None) -> list[Hashable]:
-        free = capacity - sum(r.procs for r in running)
-        chosen: list[Hashable] = []
-        ends = [(r.end, r.procs) for r in running]
-        i = 0
-        while i < len(pending):
-            job = pending[i]
-            if job.procs > free or (fits is not None and not fits(job)):
-                break
-            chosen.append(job.id)
-            free -= job.procs
-            ends.append((now + job.estimate_s, job.procs))
-            i += 1
-        if i >= len(pending):
-            return chosen
-        head = pending[i]
-        if head.procs > capacity:
-            return chosen  # can never run here; do not let it block forever
-        # shadow time: when enough procs free up for the head; extra: procs spare then
-        ends.sort()
-        avail = free
-        shadow = float("inf")
-        for end, procs in ends:
-            avail += procs
-            if avail >= head.procs:
-                shadow = end
-                break
-        extra = avail - head.procs
-        for job in pending[i + 1:]:
-            if job.procs > free or (fits is not None and not fits(job)):
-                continue
-            if now + job.estimate_s <= shadow:
-                ok = True
-            elif job.procs <= extra:
-                ok = True
-                extra -= job.procs
-            else:
-                ok = False
-            if ok:
-                chosen.append(job.id)
-                free -= job.procs
-        return chosen
+    def schedule(self, now: float, fits: KeyFits | None = None) -> list[Hashable]: ...
 
 
-POLICIES: dict[str, Callable[[], QueuePolicy]] = {"fcfs": Fcfs, "easy": EasyBackfill}
+def make_scheduler(name: str, capacity: int) -> Scheduler:
+    """A fresh incremental scheduler for policy ``name`` on ``capacity`` processors."""
+    from computenet.scheduling.policies import SCHEDULERS
+
+    try:
+        factory = SCHEDULERS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown queue policy {name!r}; known: {', '.join(POLICY_NAMES)}"
+        ) from None
+    return factory(capacity)
 
 
 def get_policy(name: str) -> QueuePolicy:
+    """The stateless policy ``name`` (one of ``POLICY_NAMES``)."""
+    from computenet.scheduling.policies import POLICIES
+
     try:
         return POLICIES[name]()
     except KeyError:
-        raise ValueError(f"unknown queue policy {name!r}; known: {', '.join(POLICIES)}") from None
+        raise ValueError(
+            f"unknown queue policy {name!r}; known: {', '.join(POLICY_NAMES)}"
+        ) from None
+
+
+def __getattr__(name: str) -> Any:
+    # The policy classes live in policies.py (which imports this module);
+    # keep ``from computenet.scheduling.base import Fcfs`` working.
+    if name in ("Fcfs", "EasyBackfill", "ConservativeBackfill", "EasySjfBackfill"):
+        from computenet.scheduling import policies
+
+        return getattr(policies, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "POLICY_NAMES",
+    "EasyBackfill",
+    "Fcfs",
+    "Fits",
+    "KeyFits",
+    "QueuePolicy",
+    "QueuedJob",
+    "RunningJob",
+    "Scheduler",
+    "get_policy",
+    "make_scheduler",
+]
