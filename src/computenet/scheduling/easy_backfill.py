@@ -150,14 +150,14 @@ class EasyBackfillScheduler:
         queue = self._queue
         free = self.free
         extra = self._extra
-        limit = self._shadow - now
+        shadow = self._shadow
         taken: list[int] = []
         for index in range(begin, len(queue)):
             job = queue[index]
             procs = job[0]
             if procs > free:
                 continue
-            short = job[1] <= limit
+            short = now + job[1] <= shadow
             if not short and procs > extra:
                 continue
             if fits is not None and not fits(job[3]):
@@ -183,14 +183,14 @@ class EasyBackfillScheduler:
         first_new_seq = queue[begin][2]  # seqs grow with submission order
         free = self.free
         extra = self._extra
-        limit = self._shadow - now
+        shadow = self._shadow
         taken: set[int] = set()
         by_est = self._by_estimate
         taken_est: list[int] = []
         for index, (estimate_s, seq, procs, key) in enumerate(by_est):
             if procs > free or seq == head_seq or seq < first_new_seq:
                 continue
-            short = estimate_s <= limit
+            short = now + estimate_s <= shadow
             if not short and procs > extra:
                 continue
             if fits is not None and not fits(key):

@@ -1,0 +1,1 @@
+"""Trace replay and simulation on the same scheduling/ code the live system runs."""
