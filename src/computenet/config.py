@@ -30,8 +30,10 @@ def _xdg(var: str, fallback: str) -> Path:
 
 
 def default_config_path() -> Path:
-    return Path(os.environ.get("CN_CONFIG") or _xdg("XDG_CONFIG_HOME", ".config")
-                / "computenet" / "config.toml")
+    return Path(
+        os.environ.get("CN_CONFIG")
+        or _xdg("XDG_CONFIG_HOME", ".config") / "computenet" / "config.toml"
+    )
 
 
 class PartitionConfig(BaseModel):
@@ -54,11 +56,19 @@ class PartitionConfig(BaseModel):
     def to_info(self) -> PartitionInfo:
         return PartitionInfo(
             name=self.name,
-            node_type=NodeType(cores=self.cores, threads_per_core=self.threads_per_core,
-                               mem_bytes=self.mem_bytes, gpus=self.gpus,
-                               gpu_model=self.gpu_model, arch=self.arch,
-                               features=tuple(self.features), speed=self.speed),
-            nodes=self.nodes, max_time_s=self.max_time_s, default=self.default,
+            node_type=NodeType(
+                cores=self.cores,
+                threads_per_core=self.threads_per_core,
+                mem_bytes=self.mem_bytes,
+                gpus=self.gpus,
+                gpu_model=self.gpu_model,
+                arch=self.arch,
+                features=tuple(self.features),
+                speed=self.speed,
+            ),
+            nodes=self.nodes,
+            max_time_s=self.max_time_s,
+            default=self.default,
             price_per_core_hour=self.price_per_core_hour,
             price_per_gpu_hour=self.price_per_gpu_hour,
         )
@@ -81,36 +91,68 @@ class ClusterConfig(BaseModel):
     price_per_gpu_hour: float | None = None
 
     def to_info(self) -> ClusterInfo:
-        return ClusterInfo(name=self.name, kind=self.kind, site=self.site, region=self.region,
-                           scheduler=self.scheduler,
-                           partitions=tuple(p.to_info() for p in self.partitions))
+        return ClusterInfo(
+            name=self.name,
+            kind=self.kind,
+            site=self.site,
+            region=self.region,
+            scheduler=self.scheduler,
+            partitions=tuple(p.to_info() for p in self.partitions),
+        )
 
 
 def default_clusters() -> list[ClusterConfig]:
     """Two embedded clusters: plain cores (dearer) and SMT nodes (cheaper, slower)."""
     return [
-        ClusterConfig(name="local-a", kind="embedded", site="local", scheduler="easy",
-                      partitions=[PartitionConfig(name="compute", nodes=2, cores=4,
-                                                  threads_per_core=1, mem_bytes=4 * 2**30,
-                                                  default=True, price_per_core_hour=0.04)]),
-        ClusterConfig(name="local-b", kind="embedded", site="local", scheduler="easy",
-                      partitions=[PartitionConfig(name="smt", nodes=2, cores=2,
-                                                  threads_per_core=2, mem_bytes=4 * 2**30,
-                                                  default=True, speed=0.8,
-                                                  price_per_core_hour=0.02)]),
+        ClusterConfig(
+            name="local-a",
+            kind="embedded",
+            site="local",
+            scheduler="easy",
+            partitions=[
+                PartitionConfig(
+                    name="compute",
+                    nodes=2,
+                    cores=4,
+                    threads_per_core=1,
+                    mem_bytes=4 * 2**30,
+                    default=True,
+                    price_per_core_hour=0.04,
+                )
+            ],
+        ),
+        ClusterConfig(
+            name="local-b",
+            kind="embedded",
+            site="local",
+            scheduler="easy",
+            partitions=[
+                PartitionConfig(
+                    name="smt",
+                    nodes=2,
+                    cores=2,
+                    threads_per_core=2,
+                    mem_bytes=4 * 2**30,
+                    default=True,
+                    speed=0.8,
+                    price_per_core_hour=0.02,
+                )
+            ],
+        ),
     ]
 
 
 class Settings(BaseSettings):
     """All settings. Paths default to the XDG directories of the user."""
 
-    model_config = SettingsConfigDict(env_prefix="CN_", extra="forbid",
-                                      env_nested_delimiter="__")
+    model_config = SettingsConfigDict(env_prefix="CN_", extra="forbid", env_nested_delimiter="__")
 
-    data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share")
-                           / "computenet")
-    state_dir: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state")
-                            / "computenet")
+    data_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "computenet"
+    )
+    state_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "computenet"
+    )
     database_url: str | None = None  # default: SQLite under data_dir
     server_url: str | None = None  # a remote server; None = start a local one
     token: str | None = None
@@ -128,8 +170,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         path = default_config_path()
@@ -164,7 +209,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise ConfigError(f"bad setting {where or '(root)'}: {first.get('msg')} "
-                          f"(config file {default_config_path()}, or CN_* variables)") from exc
+        raise ConfigError(
+            f"bad setting {where or '(root)'}: {first.get('msg')} "
+            f"(config file {default_config_path()}, or CN_* variables)"
+        ) from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read configuration: {exc}") from exc

@@ -44,8 +44,12 @@ class ComputeNetError(Exception):
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "transient": self.transient,
-                "details": self.details}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "transient": self.transient,
+            "details": self.details,
+        }
 
 
 class ConfigError(ComputeNetError):
@@ -145,9 +149,23 @@ class ServerError(ComputeNetError):
 ERRORS_BY_CODE: dict[str, type[ComputeNetError]] = {
     cls.code: cls
     for cls in (
-        ComputeNetError, ConfigError, SpecError, UnsupportedOption, InfeasibleError,
-        NotFoundError, AuthError, ForbiddenError, ConflictError, LimitError, QuotaError,
-        ClusterError, ClusterUnavailable, TransferError, IntegrityError, StoreError, ServerError,
+        ComputeNetError,
+        ConfigError,
+        SpecError,
+        UnsupportedOption,
+        InfeasibleError,
+        NotFoundError,
+        AuthError,
+        ForbiddenError,
+        ConflictError,
+        LimitError,
+        QuotaError,
+        ClusterError,
+        ClusterUnavailable,
+        TransferError,
+        IntegrityError,
+        StoreError,
+        ServerError,
     )
 }
 

@@ -48,7 +48,7 @@ class ClusterStates:
         if not exc.transient:
             return  # the cluster answered; it refused one request
         st.health = ClusterHealth.DOWN if st.failures >= DOWN_AFTER else ClusterHealth.DEGRADED
-        st.retry_at = self.clock.now() + min(MAX_BACKOFF_S, 2.0 ** st.failures)
+        st.retry_at = self.clock.now() + min(MAX_BACKOFF_S, 2.0**st.failures)
         log.warning("cluster %s %s: %s", name, st.health.value, exc)
 
     def succeeded(self, name: str) -> None:
@@ -96,24 +96,34 @@ class ClusterStates:
         rows = []
         for name, st in self.status.items():
             info = st.info
-            rows.append({
-                "name": name,
-                "kind": info.kind if info else None,
-                "site": info.site if info else None,
-                "region": info.region if info else None,
-                "scheduler": info.scheduler if info else None,
-                "health": st.health.value,
-                "last_error": st.last_error,
-                "features": self.adapters[name].features(),
-                "partitions": [
-                    {"name": p.name, "nodes": p.nodes, "cores_per_node": p.node_type.cores,
-                     "threads_per_core": p.node_type.threads_per_core,
-                     "cpus": p.total_cpus, "mem_per_node_bytes": p.node_type.mem_bytes,
-                     "gpus_per_node": p.node_type.gpus, "gpu_model": p.node_type.gpu_model,
-                     "speed": p.node_type.speed, "max_time_s": p.max_time_s,
-                     "default": p.default, "price_per_core_hour": p.price_per_core_hour,
-                     "price_per_gpu_hour": p.price_per_gpu_hour}
-                    for p in (info.partitions if info else ())
-                ],
-            })
+            rows.append(
+                {
+                    "name": name,
+                    "kind": info.kind if info else None,
+                    "site": info.site if info else None,
+                    "region": info.region if info else None,
+                    "scheduler": info.scheduler if info else None,
+                    "health": st.health.value,
+                    "last_error": st.last_error,
+                    "features": self.adapters[name].features(),
+                    "partitions": [
+                        {
+                            "name": p.name,
+                            "nodes": p.nodes,
+                            "cores_per_node": p.node_type.cores,
+                            "threads_per_core": p.node_type.threads_per_core,
+                            "cpus": p.total_cpus,
+                            "mem_per_node_bytes": p.node_type.mem_bytes,
+                            "gpus_per_node": p.node_type.gpus,
+                            "gpu_model": p.node_type.gpu_model,
+                            "speed": p.node_type.speed,
+                            "max_time_s": p.max_time_s,
+                            "default": p.default,
+                            "price_per_core_hour": p.price_per_core_hour,
+                            "price_per_gpu_hour": p.price_per_gpu_hour,
+                        }
+                        for p in (info.partitions if info else ())
+                    ],
+                }
+            )
         return rows

@@ -34,8 +34,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("computenet.controller")
 
-LIVE = [JobState.PENDING, JobState.STAGING_IN, JobState.QUEUED, JobState.RUNNING,
-        JobState.STAGING_OUT]
+LIVE = [
+    JobState.PENDING,
+    JobState.STAGING_IN,
+    JobState.QUEUED,
+    JobState.RUNNING,
+    JobState.STAGING_OUT,
+]
 MAX_ATTEMPTS = 3
 BATCH = 500  # jobs placed per pass, so one huge bulk submission does not stall the API
 
@@ -45,8 +50,9 @@ def tag_for(job_id: int, attempt: int) -> str:
 
 
 class Controller:
-    def __init__(self, store: Store, adapters: dict[str, ClusterAdapter], settings: Settings,
-                 clock: Clock) -> None:
+    def __init__(
+        self, store: Store, adapters: dict[str, ClusterAdapter], settings: Settings, clock: Clock
+    ) -> None:
         self.store = store
         self.adapters = adapters
         self.settings = settings
@@ -100,18 +106,26 @@ class Controller:
     async def _handle_cancels(self) -> None:
         now = self.clock.now()
         with self.store.session() as s:
-            rows = list(s.scalars(select(JobRow).where(
-                JobRow.cancel_requested.is_(True), JobRow.state.in_([x.value for x in LIVE]))))
+            rows = list(
+                s.scalars(
+                    select(JobRow).where(
+                        JobRow.cancel_requested.is_(True), JobRow.state.in_([x.value for x in LIVE])
+                    )
+                )
+            )
             todo: list[tuple[int, str, str]] = []
             for job in rows:
                 attempt = repo.latest_attempt(s, job)
                 if attempt is None or (attempt.native_id is None and job.state == "PENDING"):
                     if attempt is not None:
                         todo.append((job.id, attempt.cluster, attempt.tag))
-                    repo.transition(s, job, JobState.CANCELLED, now=now, reason="cancelled",
-                                    end_time=now)
-                elif attempt.native_id is not None and \
-                        (attempt.cluster, attempt.native_id) not in self._cancel_sent:
+                    repo.transition(
+                        s, job, JobState.CANCELLED, now=now, reason="cancelled", end_time=now
+                    )
+                elif (
+                    attempt.native_id is not None
+                    and (attempt.cluster, attempt.native_id) not in self._cancel_sent
+                ):
                     todo.append((job.id, attempt.cluster, attempt.native_id))
         for _job_id, cluster, ident in todo:
             adapter = self.adapters.get(cluster)
@@ -152,9 +166,12 @@ class Controller:
         active_by_array: dict[int, int] = defaultdict(int)
         arrays = {j.array_job_id for j in pending if j.array_job_id is not None}
         if arrays:
-            for row in s.scalars(select(JobRow).where(JobRow.array_job_id.in_(arrays),
-                                                      JobRow.state.in_(["QUEUED", "RUNNING",
-                                                                        "STAGING_IN"]))):
+            for row in s.scalars(
+                select(JobRow).where(
+                    JobRow.array_job_id.in_(arrays),
+                    JobRow.state.in_(["QUEUED", "RUNNING", "STAGING_IN"]),
+                )
+            ):
                 assert row.array_job_id is not None
                 active_by_array[row.array_job_id] += 1
         for job in pending:
@@ -166,14 +183,21 @@ class Controller:
                 for dep in spec.dependency:
                     for ident in dep.job_ids:
                         deps[ident] = self._dependency_rows(s, ident, job.owner)
-                singleton = any(d.kind.value == "singleton" for d in spec.dependency) and \
-                    s.scalar(select(JobRow.id).where(
-                        JobRow.name == job.name, JobRow.owner == job.owner, JobRow.id != job.id,
-                        JobRow.state.in_(["QUEUED", "RUNNING", "STAGING_IN"]))) is not None
+                singleton = (
+                    any(d.kind.value == "singleton" for d in spec.dependency)
+                    and s.scalar(
+                        select(JobRow.id).where(
+                            JobRow.name == job.name,
+                            JobRow.owner == job.owner,
+                            JobRow.id != job.id,
+                            JobRow.state.in_(["QUEUED", "RUNNING", "STAGING_IN"]),
+                        )
+                    )
+                    is not None
+                )
                 ok, never = dependency_status(spec.dependency, deps, singleton)
                 if never is not None:
-                    repo.transition(s, job, JobState.CANCELLED, now=now, reason=never,
-                                    end_time=now)
+                    repo.transition(s, job, JobState.CANCELLED, now=now, reason=never, end_time=now)
                     continue
                 if not ok:
                     if job.reason != "Dependency":
@@ -195,8 +219,13 @@ class Controller:
         assert isinstance(s, Session)
         if "_" in ident:
             array_id, task = ident.split("_", 1)
-            return list(s.scalars(select(JobRow).where(JobRow.array_job_id == int(array_id),
-                                                       JobRow.array_task_id == int(task))))
+            return list(
+                s.scalars(
+                    select(JobRow).where(
+                        JobRow.array_job_id == int(array_id), JobRow.array_task_id == int(task)
+                    )
+                )
+            )
         job = s.get(JobRow, int(ident))
         if job is None:
             return []
@@ -223,53 +252,92 @@ class Controller:
                     return
             else:
                 usable = []
-                for name, view in views.items():
+                for _name, view in views.items():
                     assert isinstance(view, ClusterView)
                     _, why = embedded_fit(spec, view.info)
                     if why is None:
                         usable.append(view)
-                placement = place(spec, usable, now=now,
-                                  policy=spec.policy or self.settings.default_policy)
+                placement = place(
+                    spec, usable, now=now, policy=spec.policy or self.settings.default_policy
+                )
                 if placement.chosen is None:
-                    reason = "Resources" if not placement.reason else \
-                        f"Placement: {placement.reason}"[:500]
+                    reason = (
+                        "Resources"
+                        if not placement.reason
+                        else f"Placement: {placement.reason}"[:500]
+                    )
                     if job.reason != reason:
-                        repo.update_fields(s, job, now=now, reason=reason,
-                                           placement=placement.to_dict())
+                        repo.update_fields(
+                            s, job, now=now, reason=reason, placement=placement.to_dict()
+                        )
                     return
                 cluster, partition = placement.chosen, placement.partition
                 number = job.attempt_count + 1
                 chosen = next(c for c in placement.candidates if c.cluster == cluster)
                 fitted, _ = embedded_fit(spec, views[cluster].info)  # type: ignore[attr-defined]
                 new_spec = (fitted or spec).to_dict()
-                s.add(AttemptRow(job_id=job.id, number=number, cluster=cluster,
-                                 partition=partition, tag=tag_for(job.id, number),
-                                 native_id=None, state="PENDING", submit_time=now,
-                                 predicted_start=chosen.predicted_start,
-                                 predicted_end=chosen.predicted_end))
-                repo.update_fields(s, job, now=now, cluster=cluster, partition=partition,
-                                   placement=placement.to_dict(), attempt_count=number,
-                                   spec=new_spec, reason="Submitting")
+                s.add(
+                    AttemptRow(
+                        job_id=job.id,
+                        number=number,
+                        cluster=cluster,
+                        partition=partition,
+                        tag=tag_for(job.id, number),
+                        native_id=None,
+                        state="PENDING",
+                        submit_time=now,
+                        predicted_start=chosen.predicted_start,
+                        predicted_end=chosen.predicted_end,
+                    )
+                )
+                repo.update_fields(
+                    s,
+                    job,
+                    now=now,
+                    cluster=cluster,
+                    partition=partition,
+                    placement=placement.to_dict(),
+                    attempt_count=number,
+                    spec=new_spec,
+                    reason="Submitting",
+                )
                 self._note_queued(views, cluster, job, spec, partition, now)
             request = AttemptRequest(
-                tag=tag_for(job.id, number), job_id=str(job.id), attempt=number,
-                spec=JobSpec.from_dict(job.spec), partition=partition, owner=job.owner,
+                tag=tag_for(job.id, number),
+                job_id=str(job.id),
+                attempt=number,
+                spec=JobSpec.from_dict(job.spec),
+                partition=partition,
+                owner=job.owner,
                 array_job_id=str(job.array_job_id) if job.array_job_id is not None else None,
-                array_task_id=job.array_task_id)
+                array_task_id=job.array_task_id,
+            )
         await self._submit(job_id, cluster, request)
 
-    def _note_queued(self, views: dict[str, object], cluster: str, job: JobRow, spec: JobSpec,
-                     partition: str | None, now: float) -> None:
+    def _note_queued(
+        self,
+        views: dict[str, object],
+        cluster: str,
+        job: JobRow,
+        spec: JobSpec,
+        partition: str | None,
+        now: float,
+    ) -> None:
         """Count a job just placed in the cluster's view, so the next placement sees it."""
         view = views.get(cluster)
         snap = getattr(view, "snapshot", None)
         if view is None or snap is None:
             return
-        entry = SnapshotJob(native_id=f"cn-{job.id}", partition=partition or "",
-                            cpus=spec.cpus, nodes=spec.node_count,
-                            time_limit_s=spec.time_limit_s or 3600, submit_time=now,
-                            gpus=spec.total_gpus)
-        views[cluster] = replace(view, snapshot=replace(snap, pending=snap.pending + (entry,)))  # type: ignore[type-var]
+        entry = SnapshotJob(
+            native_id=f"cn-{job.id}",
+            partition=partition or "",
+            cpus=spec.cpus,
+            nodes=spec.node_count,
+            time_limit_s=spec.time_limit_s or 3600,
+            submit_time=now,
+            gpus=spec.total_gpus,
+        )
+        views[cluster] = replace(view, snapshot=replace(snap, pending=(*snap.pending, entry)))  # type: ignore[type-var]
 
     async def _submit(self, job_id: int, cluster: str, request: AttemptRequest) -> None:
         adapter = self.adapters[cluster]
@@ -288,8 +356,15 @@ class Controller:
                     return
                 if attempt is not None:
                     attempt.state, attempt.reason, attempt.end_time = "FAILED", str(exc), now
-                repo.transition(s, job, JobState.FAILED, now=now, reason=f"{cluster}: {exc}",
-                                attempt=request.attempt, end_time=now)
+                repo.transition(
+                    s,
+                    job,
+                    JobState.FAILED,
+                    now=now,
+                    reason=f"{cluster}: {exc}",
+                    attempt=request.attempt,
+                    end_time=now,
+                )
             return
         self.clusters.succeeded(cluster)
         with self.store.session() as s:
@@ -298,15 +373,20 @@ class Controller:
             assert attempt is not None
             attempt.native_id, attempt.state = native, JobState.QUEUED.value
             if job.state == JobState.PENDING.value:
-                repo.transition(s, job, JobState.QUEUED, now=now, reason=None,
-                                attempt=request.attempt)
+                repo.transition(
+                    s, job, JobState.QUEUED, now=now, reason=None, attempt=request.attempt
+                )
 
     async def _poll_active(self) -> None:
         with self.store.session() as s:
-            rows = list(s.execute(
-                select(AttemptRow.cluster, AttemptRow.native_id, AttemptRow.job_id)
-                .where(AttemptRow.state.in_(["QUEUED", "RUNNING"]),
-                       AttemptRow.native_id.is_not(None))))
+            rows = list(
+                s.execute(
+                    select(AttemptRow.cluster, AttemptRow.native_id, AttemptRow.job_id).where(
+                        AttemptRow.state.in_(["QUEUED", "RUNNING"]),
+                        AttemptRow.native_id.is_not(None),
+                    )
+                )
+            )
         by_cluster: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for cluster, native, job_id in rows:
             by_cluster[cluster].append((native, job_id))
@@ -332,7 +412,8 @@ class Controller:
         if state.terminal:
             with contextlib.suppress(ComputeNetError):
                 usage = (await self.adapters[cluster].usage([status.native_id])).get(
-                    status.native_id)
+                    status.native_id
+                )
         with self.store.session() as s:
             job = repo.get_job(s, job_id)
             attempt = repo.latest_attempt(s, job)
@@ -353,15 +434,38 @@ class Controller:
             if JobState(job.state).terminal:
                 return
             if state == JobState.RUNNING and job.state != JobState.RUNNING.value:
-                repo.transition(s, job, JobState.RUNNING, now=now, reason=None,
-                                attempt=attempt.number, start_time=status.start_time or now)
-            elif state in (JobState.NODE_FAIL, JobState.PREEMPTED) and \
-                    attempt.number < MAX_ATTEMPTS and not job.cancel_requested:
-                repo.transition(s, job, JobState.PENDING, now=now, attempt=attempt.number,
-                                reason=f"REQUEUED_FAILOVER: {state.value} on {cluster}")
+                repo.transition(
+                    s,
+                    job,
+                    JobState.RUNNING,
+                    now=now,
+                    reason=None,
+                    attempt=attempt.number,
+                    start_time=status.start_time or now,
+                )
+            elif (
+                state in (JobState.NODE_FAIL, JobState.PREEMPTED)
+                and attempt.number < MAX_ATTEMPTS
+                and not job.cancel_requested
+            ):
+                repo.transition(
+                    s,
+                    job,
+                    JobState.PENDING,
+                    now=now,
+                    attempt=attempt.number,
+                    reason=f"REQUEUED_FAILOVER: {state.value} on {cluster}",
+                )
                 self.wake()
             elif state.terminal:
-                repo.transition(s, job, state, now=now, attempt=attempt.number,
-                                reason=status.reason, exit_code=status.exit_code,
-                                end_time=status.end_time or now,
-                                start_time=job.start_time or status.start_time)
+                repo.transition(
+                    s,
+                    job,
+                    state,
+                    now=now,
+                    attempt=attempt.number,
+                    reason=status.reason,
+                    exit_code=status.exit_code,
+                    end_time=status.end_time or now,
+                    start_time=job.start_time or status.start_time,
+                )

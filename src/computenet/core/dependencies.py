@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from computenet.model import Dependency, DependencyType, JobState
 from computenet.store.tables import JobRow
 
-STARTED = frozenset({JobState.RUNNING, JobState.STAGING_OUT}) | {
-    s for s in JobState if s.terminal}
+STARTED = frozenset({JobState.RUNNING, JobState.STAGING_OUT}) | {s for s in JobState if s.terminal}
 
 
-def dependency_status(deps: Sequence[Dependency], jobs: Mapping[str, Sequence[JobRow]],
-                      same_name_active: bool = False) -> tuple[bool, str | None]:
+def dependency_status(
+    deps: Sequence[Dependency], jobs: Mapping[str, Sequence[JobRow]], same_name_active: bool = False
+) -> tuple[bool, str | None]:
     """(ready, never_reason). ``jobs`` maps each dependency id to its rows (an array id
     maps to all its elements). ``never_reason`` is set when it can never be satisfied."""
     for dep in deps:
@@ -31,9 +31,11 @@ def dependency_status(deps: Sequence[Dependency], jobs: Mapping[str, Sequence[Jo
             elif not all(s.terminal for s in states):
                 return False, None
             elif dep.kind == DependencyType.AFTEROK and any(
-                    s != JobState.COMPLETED for s in states):
+                s != JobState.COMPLETED for s in states
+            ):
                 return False, f"DependencyNeverSatisfied: job {job_id} did not complete"
             elif dep.kind == DependencyType.AFTERNOTOK and all(
-                    s == JobState.COMPLETED for s in states):
+                s == JobState.COMPLETED for s in states
+            ):
                 return False, f"DependencyNeverSatisfied: job {job_id} completed"
     return True, None

@@ -50,19 +50,32 @@ def read_or_create_token(path: Path) -> str:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 adapters: dict[str, ClusterAdapter] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        adapters: dict[str, ClusterAdapter] | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.effective_database_url)
         self.store.migrate()
         token = settings.token or read_or_create_token(settings.token_file)
         with self.store.session() as s:
-            ensure_user(s, settings.user, token, now=self.clock.now(), is_admin=True,
-                        project=settings.project)
-        self.adapters: dict[str, ClusterAdapter] = adapters if adapters is not None else {
-            c.name: make_adapter(c, settings, self.clock) for c in settings.clusters
-        }
+            ensure_user(
+                s,
+                settings.user,
+                token,
+                now=self.clock.now(),
+                is_admin=True,
+                project=settings.project,
+            )
+        self.adapters: dict[str, ClusterAdapter] = (
+            adapters
+            if adapters is not None
+            else {c.name: make_adapter(c, settings, self.clock) for c in settings.clusters}
+        )
         from computenet.core.controller import Controller
 
         self.controller = Controller(self.store, self.adapters, settings, self.clock)

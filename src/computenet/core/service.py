@@ -45,11 +45,17 @@ def parse(item: SubmitInput, *, max_script_bytes: int, max_array_size: int) -> J
     from computenet.spec import parse_sbatch
 
     if item.script is not None and len(item.script.encode("utf-8", "replace")) > max_script_bytes:
-        raise LimitError(f"script is {len(item.script.encode())} bytes; the limit is "
-                         f"{max_script_bytes} bytes")
-    spec = parse_sbatch(list(item.options), item.script, environment=dict(item.env),
-                        cwd=item.cwd, max_script_bytes=max_script_bytes,
-                        max_array_size=max_array_size)
+        raise LimitError(
+            f"script is {len(item.script.encode())} bytes; the limit is {max_script_bytes} bytes"
+        )
+    spec = parse_sbatch(
+        list(item.options),
+        item.script,
+        environment=dict(item.env),
+        cwd=item.cwd,
+        max_script_bytes=max_script_bytes,
+        max_array_size=max_array_size,
+    )
     if item.args:
         spec = replace(spec, args=tuple(item.args))
     return spec
@@ -80,13 +86,16 @@ def check_feasible(spec: JobSpec, infos: Sequence[ClusterInfo], now: float) -> P
         else:
             refusals.append(f"{info.name}: {why}")
     placement = place(spec, views, now=now, policy=spec.policy)
-    if not any(c.feasible or (c.why_not or "").startswith("waiting") for c in
-               placement.candidates) and placement.chosen is None:
+    if (
+        not any(c.feasible or (c.why_not or "").startswith("waiting") for c in placement.candidates)
+        and placement.chosen is None
+    ):
         if refusals and not views:
             raise UnsupportedOption("; ".join(refusals))
         reasons = [f"{c.cluster}: {c.why_not}" for c in placement.candidates] + refusals
-        raise InfeasibleError("no cluster can run this job: " + "; ".join(reasons),
-                              candidates=reasons)
+        raise InfeasibleError(
+            "no cluster can run this job: " + "; ".join(reasons), candidates=reasons
+        )
     return placement
 
 
@@ -101,15 +110,19 @@ def resolve_ids(session: Session, text: str) -> list[JobRow]:
     try:
         if "_" in text:
             array_id, task = (int(p) for p in text.split("_", 1))
-            rows = [r for r in repo.list_jobs(session, array_job_id=array_id, limit=100_000)
-                    if r.array_task_id == task]
+            rows = [
+                r
+                for r in repo.list_jobs(session, array_job_id=array_id, limit=100_000)
+                if r.array_task_id == task
+            ]
             if not rows:
                 raise NotFoundError(f"no job {text}")
             return rows
         job_id = int(text)
     except ValueError:
-        raise NotFoundError(f"invalid job id {text!r}: expected a number like 123 "
-                            "or 123_4") from None
+        raise NotFoundError(
+            f"invalid job id {text!r}: expected a number like 123 or 123_4"
+        ) from None
     job = repo.get_job(session, job_id)
     if job.array_job_id == job.id:
         return repo.list_jobs(session, array_job_id=job.id, limit=100_000)
@@ -123,19 +136,37 @@ def request_cancel(session: Session, who: Principal, text: str, now: float) -> l
         visible(job, who)
         state = JobState(job.state)
         if state.terminal:
-            results.append({"id": job.id, "state": job.state, "changed": False,
-                            "message": f"job {repo.display_id(job)} already {job.state}"})
+            results.append(
+                {
+                    "id": job.id,
+                    "state": job.state,
+                    "changed": False,
+                    "message": f"job {repo.display_id(job)} already {job.state}",
+                }
+            )
             continue
         if job.cancel_requested:
-            results.append({"id": job.id, "state": job.state, "changed": False,
-                            "message": "cancel already requested"})
+            results.append(
+                {
+                    "id": job.id,
+                    "state": job.state,
+                    "changed": False,
+                    "message": "cancel already requested",
+                }
+            )
             continue
         for _ in range(3):
             try:
                 if state == JobState.PENDING and repo.latest_attempt(session, job) is None:
-                    repo.transition(session, job, JobState.CANCELLED, now=now,
-                                    reason=f"cancelled by {who.name}", end_time=now,
-                                    cancel_requested=True)
+                    repo.transition(
+                        session,
+                        job,
+                        JobState.CANCELLED,
+                        now=now,
+                        reason=f"cancelled by {who.name}",
+                        end_time=now,
+                        cancel_requested=True,
+                    )
                 else:
                     repo.update_fields(session, job, now=now, cancel_requested=True)
                 break

@@ -101,9 +101,12 @@ class Snapshot:
     pending: tuple[SnapshotJob, ...] = ()
 
     def free_cpus(self, partition: str | None = None) -> int:
-        return sum(n.cpus - n.cpus_alloc for n in self.nodes
-                   if n.state not in ("down", "drained")
-                   and (partition is None or n.partition == partition))
+        return sum(
+            n.cpus - n.cpus_alloc
+            for n in self.nodes
+            if n.state not in ("down", "drained")
+            and (partition is None or n.partition == partition)
+        )
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,21 @@ class Placement:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "chosen": self.chosen, "partition": self.partition, "policy": self.policy,
-            "reason": self.reason, "decided_at": self.decided_at,
+            "chosen": self.chosen,
+            "partition": self.partition,
+            "policy": self.policy,
+            "reason": self.reason,
+            "decided_at": self.decided_at,
             "candidates": [asdict(c) for c in self.candidates],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Placement:
         return cls(
-            chosen=data.get("chosen"), partition=data.get("partition"),
-            policy=data.get("policy", ""), reason=data.get("reason", ""),
+            chosen=data.get("chosen"),
+            partition=data.get("partition"),
+            policy=data.get("policy", ""),
+            reason=data.get("reason", ""),
             decided_at=float(data.get("decided_at", 0.0)),
             candidates=tuple(Candidate(**c) for c in data.get("candidates", ())),
         )

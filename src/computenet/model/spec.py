@@ -24,6 +24,8 @@ class DependencyType(StrEnum):
     AFTEROK = "afterok"
     AFTERANY = "afterany"
     AFTERNOTOK = "afternotok"
+    AFTERCORR = "aftercorr"  # array task N after task N of the other array succeeded
+    AFTERBURSTBUFFER = "afterburstbuffer"
     SINGLETON = "singleton"
 
 
@@ -31,6 +33,7 @@ class DependencyType(StrEnum):
 class Dependency:
     kind: DependencyType
     job_ids: tuple[str, ...] = ()
+    delay_s: int = 0  # "after:ID+minutes": this long after the other job started
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class JobSpec:
     cpu_mode: CpuMode | None = None
     array: ArraySpec | None = None
     dependency: tuple[Dependency, ...] = ()
+    dependency_any: bool = False  # "?"-separated: any one satisfied is enough
     signal: Signal | None = None
     begin_time: float | None = None
     hold: bool = False
@@ -168,10 +172,11 @@ class JobSpec:
             data["cpu_mode"] = CpuMode(data["cpu_mode"])
         if data.get("array") is not None:
             arr = data["array"]
-            data["array"] = ArraySpec(tuple(arr["indices"]), arr.get("max_running"),
-                                      arr.get("text", ""))
+            data["array"] = ArraySpec(
+                tuple(arr["indices"]), arr.get("max_running"), arr.get("text", "")
+            )
         data["dependency"] = tuple(
-            Dependency(DependencyType(d["kind"]), tuple(d["job_ids"]))
+            Dependency(DependencyType(d["kind"]), tuple(d["job_ids"]), int(d.get("delay_s", 0)))
             for d in data.get("dependency", ())
         )
         if data.get("signal") is not None:

@@ -37,10 +37,20 @@ def create_jobs(session: Session, new: Sequence[NewJob], now: float) -> list[Job
         spec_dict = item.spec.to_dict()
         indices: Sequence[int | None] = item.spec.array.indices if item.spec.array else [None]
         group = [
-            JobRow(owner=item.owner, project=item.project, name=item.spec.name,
-                   state=item.state.value, reason=item.reason, version=1, spec=spec_dict,
-                   submit_time=now, array_task_id=idx, attempt_count=0,
-                   cancel_requested=False, updated_at=now)
+            JobRow(
+                owner=item.owner,
+                project=item.project,
+                name=item.spec.name,
+                state=item.state.value,
+                reason=item.reason,
+                version=1,
+                spec=spec_dict,
+                submit_time=now,
+                array_task_id=idx,
+                attempt_count=0,
+                cancel_requested=False,
+                updated_at=now,
+            )
             for idx in indices
         ]
         rows.extend(group)
@@ -51,8 +61,18 @@ def create_jobs(session: Session, new: Sequence[NewJob], now: float) -> list[Job
     for group in groups:
         for row in group:
             row.array_job_id = group[0].id
-    session.add_all([JobEventRow(job_id=row.id, time=now, from_state=None, to_state=row.state,
-                                 reason=row.reason or "submitted") for row in rows])
+    session.add_all(
+        [
+            JobEventRow(
+                job_id=row.id,
+                time=now,
+                from_state=None,
+                to_state=row.state,
+                reason=row.reason or "submitted",
+            )
+            for row in rows
+        ]
+    )
     session.flush()
     return rows
 
@@ -64,10 +84,17 @@ def get_job(session: Session, job_id: int) -> JobRow:
     return row
 
 
-def list_jobs(session: Session, *, owner: str | None = None,
-              states: Sequence[str] | None = None, cluster: str | None = None,
-              name: str | None = None, array_job_id: int | None = None,
-              after_id: int = 0, limit: int = 1000) -> list[JobRow]:
+def list_jobs(
+    session: Session,
+    *,
+    owner: str | None = None,
+    states: Sequence[str] | None = None,
+    cluster: str | None = None,
+    name: str | None = None,
+    array_job_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 1000,
+) -> list[JobRow]:
     query = select(JobRow).where(JobRow.id > after_id)
     if owner is not None:
         query = query.where(JobRow.owner == owner)
@@ -83,27 +110,49 @@ def list_jobs(session: Session, *, owner: str | None = None,
 
 
 def count_jobs(session: Session, states: Sequence[str]) -> int:
-    return int(session.scalar(select(func.count()).select_from(JobRow)
-                              .where(JobRow.state.in_(list(states)))) or 0)
+    return int(
+        session.scalar(
+            select(func.count()).select_from(JobRow).where(JobRow.state.in_(list(states)))
+        )
+        or 0
+    )
 
 
-def transition(session: Session, job: JobRow, to_state: JobState | str, *, now: float,
-               reason: str | None = None, attempt: int | None = None,
-               **fields: Any) -> None:
+def transition(
+    session: Session,
+    job: JobRow,
+    to_state: JobState | str,
+    *,
+    now: float,
+    reason: str | None = None,
+    attempt: int | None = None,
+    **fields: Any,
+) -> None:
     """Compare-and-set the job's state (and other columns) and log the event."""
     to = JobState(to_state).value
     values = {"state": to, "version": job.version + 1, "updated_at": now, **fields}
     if reason is not None or to != job.state:
         values.setdefault("reason", reason)
     result = session.execute(
-        update(JobRow).where(JobRow.id == job.id, JobRow.version == job.version)
-        .values(**values).execution_options(synchronize_session=False))
+        update(JobRow)
+        .where(JobRow.id == job.id, JobRow.version == job.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise ConflictError(f"job {job.id} changed meanwhile; try again", job_id=job.id)
     if to != job.state:
-        session.add(JobEventRow(job_id=job.id, time=now, from_state=job.state, to_state=to,
-                                reason=reason, attempt=attempt))
+        session.add(
+            JobEventRow(
+                job_id=job.id,
+                time=now,
+                from_state=job.state,
+                to_state=to,
+                reason=reason,
+                attempt=attempt,
+            )
+        )
     for key, value in values.items():
         setattr(job, key, value)
     session.flush()
@@ -115,16 +164,22 @@ def update_fields(session: Session, job: JobRow, *, now: float, **fields: Any) -
 
 
 def events(session: Session, job_id: int) -> list[JobEventRow]:
-    return list(session.scalars(select(JobEventRow).where(JobEventRow.job_id == job_id)
-                                .order_by(JobEventRow.id)))
+    return list(
+        session.scalars(
+            select(JobEventRow).where(JobEventRow.job_id == job_id).order_by(JobEventRow.id)
+        )
+    )
 
 
 def attempts(session: Session, job_ids: Sequence[int]) -> dict[int, list[AttemptRow]]:
     out: dict[int, list[AttemptRow]] = {i: [] for i in job_ids}
     if not job_ids:
         return out
-    for row in session.scalars(select(AttemptRow).where(AttemptRow.job_id.in_(list(job_ids)))
-                               .order_by(AttemptRow.job_id, AttemptRow.number)):
+    for row in session.scalars(
+        select(AttemptRow)
+        .where(AttemptRow.job_id.in_(list(job_ids)))
+        .order_by(AttemptRow.job_id, AttemptRow.number)
+    ):
         out[row.job_id].append(row)
     return out
 
@@ -132,8 +187,11 @@ def attempts(session: Session, job_ids: Sequence[int]) -> dict[int, list[Attempt
 def latest_attempt(session: Session, job: JobRow) -> AttemptRow | None:
     if job.attempt_count == 0:
         return None
-    return session.scalar(select(AttemptRow).where(AttemptRow.job_id == job.id,
-                                                   AttemptRow.number == job.attempt_count))
+    return session.scalar(
+        select(AttemptRow).where(
+            AttemptRow.job_id == job.id, AttemptRow.number == job.attempt_count
+        )
+    )
 
 
 def display_id(job: JobRow) -> str:
@@ -162,11 +220,20 @@ def job_to_dict(job: JobRow, job_attempts: Sequence[AttemptRow] = ()) -> dict[st
         "array_task_id": job.array_task_id,
         "notes": list(job.spec.get("ignored", ())) if isinstance(job.spec, dict) else [],
         "attempts": [
-            {"number": a.number, "cluster": a.cluster, "partition": a.partition,
-             "native_id": a.native_id, "state": a.state, "reason": a.reason,
-             "exit_code": a.exit_code, "submit_time": a.submit_time,
-             "start_time": a.start_time, "end_time": a.end_time,
-             "predicted_start": a.predicted_start, "predicted_end": a.predicted_end}
+            {
+                "number": a.number,
+                "cluster": a.cluster,
+                "partition": a.partition,
+                "native_id": a.native_id,
+                "state": a.state,
+                "reason": a.reason,
+                "exit_code": a.exit_code,
+                "submit_time": a.submit_time,
+                "start_time": a.start_time,
+                "end_time": a.end_time,
+                "predicted_start": a.predicted_start,
+                "predicted_end": a.predicted_end,
+            }
             for a in job_attempts
         ],
     }

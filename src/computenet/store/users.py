@@ -20,13 +20,25 @@ def new_token() -> str:
     return "cn_" + secrets.token_urlsafe(32)
 
 
-def ensure_user(session: Session, name: str, token: str, *, now: float, is_admin: bool = False,
-                project: str = "default") -> UserRow:
+def ensure_user(
+    session: Session,
+    name: str,
+    token: str,
+    *,
+    now: float,
+    is_admin: bool = False,
+    project: str = "default",
+) -> UserRow:
     """Create the user, or point an existing one at this token."""
     row = session.get(UserRow, name)
     if row is None:
-        row = UserRow(name=name, token_hash=hash_token(token), is_admin=is_admin,
-                      project=project, created_at=now)
+        row = UserRow(
+            name=name,
+            token_hash=hash_token(token),
+            is_admin=is_admin,
+            project=project,
+            created_at=now,
+        )
         session.add(row)
     else:
         row.token_hash = hash_token(token)
@@ -35,14 +47,22 @@ def ensure_user(session: Session, name: str, token: str, *, now: float, is_admin
     return row
 
 
-def add_user(session: Session, name: str, *, now: float, project: str = "default",
-             is_admin: bool = False) -> str:
+def add_user(
+    session: Session, name: str, *, now: float, project: str = "default", is_admin: bool = False
+) -> str:
     """Create a user and return their new token (shown once)."""
     if session.get(UserRow, name) is not None:
         raise ConflictError(f"user {name!r} already exists")
     token = new_token()
-    session.add(UserRow(name=name, token_hash=hash_token(token), is_admin=is_admin,
-                        project=project, created_at=now))
+    session.add(
+        UserRow(
+            name=name,
+            token_hash=hash_token(token),
+            is_admin=is_admin,
+            project=project,
+            created_at=now,
+        )
+    )
     session.flush()
     return token
 

@@ -65,9 +65,12 @@ def upgrade() -> None:
     op.create_table(
         "attempts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id", ondelete="CASCADE",
-                                                      name="fk_attempts_job_id_jobs"),
-                  nullable=False),
+        sa.Column(
+            "job_id",
+            sa.Integer,
+            sa.ForeignKey("jobs.id", ondelete="CASCADE", name="fk_attempts_job_id_jobs"),
+            nullable=False,
+        ),
         sa.Column("number", sa.Integer, nullable=False),
         sa.Column("cluster", sa.String(64), nullable=False),
         sa.Column("partition", sa.String(64), nullable=True),
@@ -88,9 +91,12 @@ def upgrade() -> None:
     op.create_table(
         "job_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id", ondelete="CASCADE",
-                                                      name="fk_job_events_job_id_jobs"),
-                  nullable=False),
+        sa.Column(
+            "job_id",
+            sa.Integer,
+            sa.ForeignKey("jobs.id", ondelete="CASCADE", name="fk_job_events_job_id_jobs"),
+            nullable=False,
+        ),
         sa.Column("time", sa.Float, nullable=False),
         sa.Column("from_state", sa.String(16), nullable=True),
         sa.Column("to_state", sa.String(16), nullable=False),

@@ -1,0 +1,1 @@
+"""REST API (FastAPI) under /api/v1 with bearer-token auth."""

@@ -1,0 +1,91 @@
+"""The FastAPI application: routers under /api/v1, errors as JSON."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from computenet import __version__
+from computenet.api.deps import current_user
+from computenet.core.runtime import Runtime
+from computenet.errors import ComputeNetError
+
+log = logging.getLogger("computenet.api")
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 64 << 20
+#: Routers of optional capabilities, mounted when their module is present.
+OPTIONAL_ROUTERS = ("transfers", "reports", "accounting", "telemetry")
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_runtime:
+            await runtime.start()
+        try:
+            yield
+        finally:
+            if manage_runtime:
+                await runtime.stop()
+
+    app = FastAPI(
+        title="computenet",
+        version=__version__,
+        lifespan=lifespan,
+        description="One control plane in front of many compute clusters.",
+    )
+    app.state.runtime = runtime
+
+    @app.exception_handler(ComputeNetError)
+    async def on_error(_: Request, exc: ComputeNetError) -> JSONResponse:
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return _error(
+            422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}", transient=False
+        )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _error(
+                413, "limit", f"request body over {MAX_BODY_BYTES} bytes", transient=False
+            )
+        return await call_next(request)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    from computenet.api.routes import clusters, jobs, users
+
+    auth = [Depends(current_user)]
+    for module in (jobs, clusters, users):
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=auth)
+    for name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(f"computenet.api.routes.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"computenet.api.routes.{name}":
+                raise
+            continue
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=auth)
+        if hasattr(module, "public_router"):
+            app.include_router(module.public_router)
+    return app

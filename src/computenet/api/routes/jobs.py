@@ -1,0 +1,278 @@
+"""/jobs: submit, bulk submit, list, show, cancel, events, logs, placement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from computenet.api.deps import current_user, get_runtime, get_session
+from computenet.api.schemas import BulkSubmitRequest, CancelRequest, SubmitRequest
+from computenet.core import service
+from computenet.core.runtime import Runtime
+from computenet.core.service import Principal, SubmitInput
+from computenet.errors import ForbiddenError, LimitError, NotFoundError, SpecError
+from computenet.model import JobSpec, JobState
+from computenet.store import jobs as repo
+
+router = APIRouter(tags=["jobs"])
+
+
+def _input(req: SubmitRequest) -> SubmitInput:
+    return SubmitInput(
+        script=req.script, options=req.options, args=req.args, cwd=req.cwd, env=req.env
+    )
+
+
+def spec_summary(spec: JobSpec) -> dict[str, Any]:
+    """The ``--test-only`` view of a spec (field names are stable, see docs/cli.md)."""
+    return {
+        "name": spec.name,
+        "nodes": spec.nodes,
+        "ntasks": spec.ntasks,
+        "ntasks_per_node": spec.ntasks_per_node,
+        "cpus_per_task": spec.cpus_per_task,
+        "mem_per_node_bytes": spec.mem_per_node_bytes,
+        "mem_per_cpu_bytes": spec.mem_per_cpu_bytes,
+        "time_limit_s": spec.time_limit_s,
+        "partition": spec.partition,
+        "account": spec.account,
+        "qos": spec.qos,
+        "array": spec.array.text if spec.array else None,
+        "gpus": spec.gpus if spec.gpus is not None else (spec.total_gpus or None),
+        "gres": spec.gres,
+        "exclusive": spec.exclusive,
+        "constraint": spec.constraint,
+        "dependency": ",".join(
+            f"{d.kind.value}:{':'.join(d.job_ids)}" if d.job_ids else d.kind.value
+            for d in spec.dependency
+        )
+        or None,
+        "output": spec.output,
+        "error": spec.error,
+        "cpu_mode": spec.cpu_mode.value if spec.cpu_mode else None,
+        "clusters": list(spec.clusters) or None,
+        "policy": spec.policy,
+        "ignored": list(spec.ignored),
+    }
+
+
+@router.post("/jobs", status_code=201)
+async def submit(
+    req: SubmitRequest,
+    who: Principal = Depends(current_user),
+    runtime: Runtime = Depends(get_runtime),
+) -> Any:
+    settings = runtime.settings
+    spec = service.parse(
+        _input(req),
+        max_script_bytes=settings.max_script_bytes,
+        max_array_size=settings.max_array_size,
+    )
+    now = runtime.clock.now()
+    infos = runtime.controller.clusters.infos()
+    if req.test_only:
+        from computenet.network import place
+
+        service.check_feasible(spec, infos, now)
+        views = await runtime.controller.clusters.views(with_snapshots=True)
+        usable = [v for v in views.values() if service.embedded_fit(spec, v.info)[1] is None]
+        placement = place(spec, usable, now=now, policy=spec.policy or settings.default_policy)
+        return JSONResponse({"spec": spec_summary(spec), "placement": placement.to_dict()})
+    service.check_feasible(spec, infos, now)
+    with runtime.store.session() as session:
+        rows = repo.create_jobs(session, [repo.NewJob(spec, who.name, who.project)], now)
+        body = repo.job_to_dict(rows[0])
+        if spec.array:
+            body["array_ids"] = [r.id for r in rows]
+    runtime.controller.wake()
+    return JSONResponse(body, status_code=201)
+
+
+@router.post("/jobs:bulk", status_code=201)
+def bulk_submit(
+    req: BulkSubmitRequest,
+    who: Principal = Depends(current_user),
+    runtime: Runtime = Depends(get_runtime),
+) -> Any:
+    settings = runtime.settings
+    if len(req.jobs) > settings.max_bulk_jobs:
+        raise LimitError(
+            f"{len(req.jobs)} jobs in one request; the limit is {settings.max_bulk_jobs}"
+        )
+    now = runtime.clock.now()
+    infos = runtime.controller.clusters.infos()
+    new = []
+    checked: dict[tuple[Any, ...], None] = {}
+    for i, item in enumerate(req.jobs):
+        try:
+            spec = service.parse(
+                _input(item),
+                max_script_bytes=settings.max_script_bytes,
+                max_array_size=settings.max_array_size,
+            )
+            key = (
+                spec.cpus,
+                spec.node_count,
+                spec.total_gpus,
+                spec.partition,
+                spec.clusters,
+                spec.time_limit_s,
+                spec.mem_per_node_bytes,
+                spec.mem_per_cpu_bytes,
+                spec.constraint,
+                spec.gpu_type,
+                spec.reservation,
+            )
+            if key not in checked:  # identical shapes need one feasibility check
+                service.check_feasible(spec, infos, now)
+                checked[key] = None
+        except SpecError as exc:
+            raise type(exc)(f"job {i}: {exc.message}", index=i) from exc
+        new.append(repo.NewJob(spec, who.name, who.project))
+    with runtime.store.session() as session:
+        rows = repo.create_jobs(session, new, now)
+        ids = [r.id for r in rows]
+    runtime.controller.wake()
+    return JSONResponse({"ids": ids, "count": len(ids)}, status_code=201)
+
+
+@router.get("/jobs")
+def list_jobs(
+    who: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+    state: str | None = Query(None, description="comma-separated states"),
+    cluster: str | None = None,
+    name: str | None = None,
+    user: str | None = Query(None, description="another user's jobs (admins)"),
+    all: bool = Query(False, description="include finished jobs"),
+    cursor: int = Query(0, ge=0),
+    limit: int = Query(1000, ge=1, le=10_000),
+) -> Any:
+    owner = who.name
+    if user is not None and user != who.name:
+        if not who.is_admin:
+            raise ForbiddenError("only administrators can list another user's jobs")
+        owner = user
+    states = [s.strip().upper() for s in state.split(",")] if state else None
+    if states:
+        bad = [s for s in states if s not in JobState.__members__]
+        if bad:
+            raise SpecError(f"unknown state {bad[0]!r}; known: {', '.join(JobState)}")
+    elif not all:
+        states = [s.value for s in JobState if not s.terminal]
+    rows = repo.list_jobs(
+        session,
+        owner=owner,
+        states=states,
+        cluster=cluster,
+        name=name,
+        after_id=cursor,
+        limit=limit,
+    )
+    atts = repo.attempts(session, [r.id for r in rows])
+    body = {
+        "jobs": [repo.job_to_dict(r, atts[r.id]) for r in rows],
+        "next_cursor": rows[-1].id if len(rows) == limit else None,
+    }
+    return JSONResponse(body)
+
+
+def _one(session: Session, who: Principal, job_id: str) -> repo.JobRow:
+    rows = service.resolve_ids(session, job_id)
+    job = rows[0]
+    service.visible(job, who)
+    return job
+
+
+@router.get("/jobs/{job_id}")
+def show(
+    job_id: str, who: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> Any:
+    job = _one(session, who, job_id)
+    body = repo.job_to_dict(job, repo.attempts(session, [job.id])[job.id])
+    body["spec"] = job.spec
+    return JSONResponse(body)
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel(
+    job_id: str, who: Principal = Depends(current_user), runtime: Runtime = Depends(get_runtime)
+) -> Any:
+    with runtime.store.session() as session:
+        results = service.request_cancel(session, who, job_id, runtime.clock.now())
+    runtime.controller.wake()
+    return {"results": results}
+
+
+@router.post("/jobs:cancel")
+def cancel_many(
+    req: CancelRequest,
+    who: Principal = Depends(current_user),
+    runtime: Runtime = Depends(get_runtime),
+) -> Any:
+    results = []
+    with runtime.store.session() as session:
+        for job_id in req.ids:
+            results.extend(service.request_cancel(session, who, job_id, runtime.clock.now()))
+    runtime.controller.wake()
+    return {"results": results}
+
+
+@router.get("/jobs/{job_id}/events")
+def events(
+    job_id: str, who: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> Any:
+    job = _one(session, who, job_id)
+    return {
+        "events": [
+            {
+                "time": e.time,
+                "from": e.from_state,
+                "to": e.to_state,
+                "reason": e.reason,
+                "attempt": e.attempt,
+            }
+            for e in repo.events(session, job.id)
+        ]
+    }
+
+
+@router.get("/jobs/{job_id}/placement")
+def placement(
+    job_id: str, who: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> Any:
+    job = _one(session, who, job_id)
+    if job.placement is None:
+        raise NotFoundError(f"job {job_id} has not been placed yet ({job.reason or job.state})")
+    return job.placement
+
+
+@router.get("/jobs/{job_id}/logs")
+async def logs(
+    job_id: str,
+    stream: str = Query("stdout", pattern="^(stdout|stderr)$"),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(1 << 20, ge=1, le=1 << 24),
+    who: Principal = Depends(current_user),
+    runtime: Runtime = Depends(get_runtime),
+) -> Any:
+    with runtime.store.session() as session:
+        job = _one(session, who, job_id)
+        attempt = repo.latest_attempt(session, job)
+        done = JobState(job.state).terminal
+        state = job.state
+    if attempt is None or attempt.native_id is None:
+        return {"data": "", "offset": offset, "eof": done, "state": state}
+    adapter = runtime.adapters.get(attempt.cluster)
+    if adapter is None:
+        raise NotFoundError(f"cluster {attempt.cluster} is no longer configured")
+    data = await adapter.output(attempt.native_id, stream, offset, limit)
+    return {
+        "data": data.decode("utf-8", "replace"),
+        "offset": offset + len(data),
+        "eof": done and len(data) < limit,
+        "state": state,
+    }

@@ -1,0 +1,1 @@
+"""The ``cnet`` command line: talks to a server through ``computenet.client`` only."""

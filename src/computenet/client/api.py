@@ -1,0 +1,165 @@
+"""Client: typed calls over HTTP; API errors come back as computenet errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx2
+
+from computenet.errors import ServerError, from_dict
+
+TERMINAL = {
+    "COMPLETED",
+    "FAILED",
+    "CANCELLED",
+    "TIMEOUT",
+    "OUT_OF_MEMORY",
+    "NODE_FAIL",
+    "PREEMPTED",
+}
+
+
+class Client:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout_s: float = 30.0,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx2.Client(
+            base_url=self.url + "/api/v1",
+            timeout=timeout_s,
+            headers={"Authorization": f"Bearer {token}"},
+            transport=transport,
+        )
+
+    @classmethod
+    def connect(cls, *, start: bool = True) -> Client:
+        """The server named by settings (CN_SERVER_URL), else the local one,
+        started in the background if it is not running."""
+        from computenet.client.local import resolve_server
+
+        url, token = resolve_server(start=start)
+        return cls(url, token)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # ----- generic -------------------------------------------------------
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Any:
+        try:
+            resp = self._http.request(method, path, params=params, json=json)
+        except httpx2.TimeoutException as exc:
+            raise ServerError(f"computenet server at {self.url} did not answer in time") from exc
+        except httpx2.TransportError as exc:
+            raise ServerError(f"cannot reach computenet server at {self.url}: {exc}") from exc
+        if resp.status_code >= 400:
+            try:
+                err = resp.json().get("error") or {}
+            except ValueError:
+                err = {}
+            if not err:
+                raise ServerError(f"server answered {resp.status_code}: {resp.text[:200]}")
+            raise from_dict(err)
+        return resp.json() if resp.content else None
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, json: Any = None) -> Any:
+        return self.request("POST", path, json=json)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
+    # ----- jobs ------------------------------------------------------------
+    def submit(
+        self,
+        *,
+        script: str | None = None,
+        options: Sequence[str] = (),
+        args: Sequence[str] = (),
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        test_only: bool = False,
+    ) -> Any:
+        return self.post(
+            "/jobs",
+            {
+                "script": script,
+                "options": list(options),
+                "args": list(args),
+                "cwd": cwd,
+                "env": dict(env or {}),
+                "test_only": test_only,
+            },
+        )
+
+    def submit_many(self, jobs: Sequence[Mapping[str, Any]]) -> list[int]:
+        return list(self.post("/jobs:bulk", {"jobs": [dict(j) for j in jobs]})["ids"])
+
+    def job(self, job_id: int | str) -> Any:
+        return self.get(f"/jobs/{job_id}")
+
+    def jobs(
+        self,
+        *,
+        all: bool = False,
+        state: str | None = None,
+        cluster: str | None = None,
+        name: str | None = None,
+        user: str | None = None,
+        page_size: int = 5000,
+    ) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {"all": all, "limit": page_size}
+        for key, value in (("state", state), ("cluster", cluster), ("name", name), ("user", user)):
+            if value is not None:
+                params[key] = value
+        cursor = 0
+        while True:
+            page = self.get("/jobs", {**params, "cursor": cursor})
+            yield from page["jobs"]
+            if page.get("next_cursor") is None:
+                return
+            cursor = page["next_cursor"]
+
+    def cancel(self, job_id: int | str) -> Any:
+        return self.post(f"/jobs/{job_id}/cancel")
+
+    def events(self, job_id: int | str) -> list[dict[str, Any]]:
+        return list(self.get(f"/jobs/{job_id}/events")["events"])
+
+    def placement(self, job_id: int | str) -> Any:
+        return self.get(f"/jobs/{job_id}/placement")
+
+    def logs(self, job_id: int | str, stream: str = "stdout", offset: int = 0) -> Any:
+        return self.get(f"/jobs/{job_id}/logs", {"stream": stream, "offset": offset})
+
+    def clusters(self) -> list[dict[str, Any]]:
+        return list(self.get("/clusters")["clusters"])
+
+    def wait(
+        self, job_id: int | str, *, timeout_s: float | None = None, poll_s: float = 0.2
+    ) -> Any:
+        """Poll until the job ends; returns the final job object."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            job = self.job(job_id)
+            if job["state"] in TERMINAL:
+                return job
+            if deadline is not None and time.monotonic() > deadline:
+                return job
+            time.sleep(poll_s)
