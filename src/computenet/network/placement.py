@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from computenet.errors import SpecError
 from computenet.model import Candidate, ClusterHealth, JobSpec, Placement
-from computenet.network.estimates import estimate
+from computenet.network.estimates import Estimate, estimate
 from computenet.network.feasibility import (
     Fit,
     candidate_partitions,
@@ -107,35 +107,15 @@ def place(
             continue
         for f in fits:
             est = estimate(spec, view, f, now=now, input_bytes=input_bytes)
-            base = Candidate(
-                view.name,
-                f.partition.name,
-                False,
-                predicted_start=est.start if math.isfinite(est.start) else None,
-                predicted_end=est.end if math.isfinite(est.end) else None,
-                predicted_runtime_s=est.runtime_s,
-                staging_s=est.staging_s,
-                cost=est.cost,
-            )
-            why_not: str | None = None
-            if not math.isfinite(est.start):
-                why_not = f"{view.name} has too few nodes up to start it"
+            why_not = _why_not_now(spec, view, est.start, est.cost)
+            if why_not is None:
+                option_slot.append(len(candidates))
+                options.append(Option(view.name, f.partition.name, est, view.home))
+            elif why_not.endswith(_NO_NODES):
                 waiting.append(why_not)
-            elif view.budget_left is not None and est.cost > view.budget_left:
-                why_not = f"costs {est.cost:.2f} on {view.name}, budget left {view.budget_left:.2f}"
+            else:
                 never.append(why_not)
-            elif spec.max_cost is not None and est.cost > spec.max_cost:
-                why_not = (
-                    f"costs {est.cost:.2f} on {view.name}, "
-                    f"more than the job's max cost {spec.max_cost:.2f}"
-                )
-                never.append(why_not)
-            if why_not is not None:
-                candidates.append(_replace(base, why_not=why_not))
-                continue
-            option_slot.append(len(candidates))
-            candidates.append(_replace(base, feasible=True))
-            options.append(Option(view.name, f.partition.name, est, view.home))
+            candidates.append(_candidate(view.name, f.partition.name, est, why_not, None))
     if not options:
         if waiting:
             reason = WAITING_PREFIX + "; ".join(waiting)
@@ -145,12 +125,38 @@ def place(
     ctx = Context(now=now, deadline=spec.deadline, wait_threshold_s=wait_threshold_s)
     choice = POLICIES[name](options, ctx)
     for i, slot in enumerate(option_slot):
-        candidates[slot] = _replace(candidates[slot], score=choice.scores[i])
+        o = options[i]
+        candidates[slot] = _candidate(o.cluster, o.partition, o.est, None, choice.scores[i])
     win = options[choice.winner]
     return Placement(win.cluster, win.partition, name, choice.reason, tuple(candidates), now)
 
 
-def _replace(c: Candidate, **changes: object) -> Candidate:
-    from dataclasses import replace
+_NO_NODES = "has too few nodes up to start it"
 
-    return replace(c, **changes)  # type: ignore[arg-type]
+
+def _why_not_now(spec: JobSpec, view: ClusterView, start: float, cost: float) -> str | None:
+    if not math.isfinite(start):
+        return f"{view.name} {_NO_NODES}"
+    if view.budget_left is not None and cost > view.budget_left:
+        return f"costs {cost:.2f} on {view.name}, budget left {view.budget_left:.2f}"
+    if spec.max_cost is not None and cost > spec.max_cost:
+        return f"costs {cost:.2f} on {view.name}, more than the job's max cost {spec.max_cost:.2f}"
+    return None
+
+
+def _candidate(
+    cluster: str, partition: str, est: Estimate, why_not: str | None, score: float | None
+) -> Candidate:
+    finite = math.isfinite(est.start)
+    return Candidate(
+        cluster,
+        partition,
+        why_not is None,
+        why_not,
+        est.start if finite else None,
+        est.end if finite else None,
+        est.runtime_s,
+        est.staging_s,
+        est.cost,
+        score,
+    )

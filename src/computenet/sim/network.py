@@ -1,0 +1,372 @@
+"""Network replay: K centres, each with its own users' trace, one broker.
+
+Every job arrives at its trace time and is routed: by a baseline (``home``,
+``round-robin``, ``random``, ``weighted-random``, ``load``) or by the
+broker's ``network.place`` with a placement policy (``fastest``,
+``cheapest``, ``balanced``, ``local-first``), the same code the live
+controller calls. Each centre then runs its own queue policy (EASY by
+default) through ``scheduling.make_scheduler``. ``pooled`` replays all jobs
+on one machine with every processor: the bound a network aims at.
+
+A job moved away from home may pay ``move_delay_s`` (staging) before it is
+queued there; a centre with speed factor ``s`` runs a job in
+``runtime * s_home / s``. Wider jobs than a centre never go there.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import time
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from computenet.model import ClusterInfo, JobSpec, NodeType, PartitionInfo
+from computenet.network import POLICIES, ClusterView, place
+from computenet.network.predictions import ErrorStats, error_stats
+from computenet.scheduling import QueuedJob, RunningJob, make_scheduler
+from computenet.sim.errors import SimError
+from computenet.sim.network_start import FastStart, PlannerStart, add_end
+from computenet.sim.network_trace import Centre
+
+BASELINES = ("home", "round-robin", "random", "weighted-random", "load")
+ROUTING = (*BASELINES, *POLICIES)
+BSLD_TAU_S = 10.0
+ESTIMATORS = ("fast", "planner")
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    policy: str = "home"
+    speeds: tuple[float, ...] | None = None  # per centre, default 1.0
+    prices: tuple[float, ...] | None = None  # per core-hour, default 0.0
+    move_delay_s: float = 0.0
+    seed: int = 0
+    queue_policy: str = "easy"
+    estimator: str = "fast"  # the broker's start model: fast | planner
+    record_schedule: bool = False
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    name: str
+    capacity: int
+    jobs: int
+    moved_in: int
+    mean_wait_s: float
+    mean_bsld: float
+    utilization: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    job_id: int
+    submit: float
+    start: float
+    end: float
+    procs: int
+    cluster: str
+
+
+@dataclass(frozen=True)
+class NetworkResult:
+    policy: str
+    jobs: int
+    mean_wait_s: float
+    mean_bsld: float
+    utilization: float
+    makespan_s: float
+    wall_s: float
+    moved_fraction: float
+    cost: float
+    clusters: tuple[ClusterResult, ...]
+    predictions: ErrorStats | None = None  # broker start predictions vs actual
+    schedule: tuple[ScheduledJob, ...] = field(default=(), repr=False)
+
+    @property
+    def jobs_per_s(self) -> float:
+        return self.jobs / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class SimCluster:
+    """One centre's live queue: the scheduler plus what start models read."""
+
+    def __init__(
+        self, name: str, capacity: int, speed: float, price: float, queue_policy: str
+    ) -> None:
+        self.name = name
+        self.capacity = capacity
+        self.speed = speed
+        self.price = price
+        self.queue_policy = queue_policy
+        self.scheduler = make_scheduler(queue_policy, capacity)
+        self.pending: dict[int, QueuedJob] = {}  # priority (arrival) order
+        self.running: dict[int, RunningJob] = {}  # expected ends
+        self.ends: list[tuple[float, int]] = []  # sorted (expected end, procs)
+        self.busy = 0
+        self.pending_procs = 0
+        self.pending_work = 0.0  # sum procs * estimate of the queue
+        self.busy_end_work = 0.0  # sum procs * expected end of running jobs
+
+    def submit(self, key: int, procs: int, estimate_s: float, now: float) -> None:
+        self.pending[key] = QueuedJob(key, procs, estimate_s, now)
+        self.pending_procs += procs
+        self.pending_work += procs * estimate_s
+        self.scheduler.submit(key, procs, estimate_s, now)
+
+    def start(self, key: int, now: float) -> QueuedJob:
+        q = self.pending.pop(key)
+        end = now + q.estimate_s
+        self.running[key] = RunningJob(key, q.procs, end)
+        add_end(self.ends, end, q.procs)
+        self.busy += q.procs
+        self.pending_procs -= q.procs
+        self.pending_work -= q.procs * q.estimate_s
+        self.busy_end_work += q.procs * end
+        return q
+
+    def finish(self, key: int, now: float) -> None:
+        r = self.running.pop(key)
+        ends = self.ends
+        del ends[bisect_left(ends, (r.end, r.procs))]
+        self.busy -= r.procs
+        self.busy_end_work -= r.procs * r.end
+        self.scheduler.finish(key, now)
+
+    def info(self) -> ClusterInfo:
+        part = PartitionInfo(
+            "batch",
+            NodeType(cores=1, speed=self.speed),
+            self.capacity,
+            default=True,
+            price_per_core_hour=self.price,
+        )
+        return ClusterInfo(self.name, "sim", (part,), scheduler=self.queue_policy)
+
+
+def _per_centre(values: tuple[float, ...] | None, k: int, default: float, what: str) -> list[float]:
+    if values is None:
+        return [default] * k
+    if len(values) != k:
+        raise SimError(f"{what}: got {len(values)} values for {k} centres")
+    return list(values)
+
+
+def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkResult:
+    """Replay the centres' traces through one network; see the module doc."""
+    if config.policy not in ROUTING:
+        raise SimError(f"unknown policy {config.policy!r}; known: {', '.join(ROUTING)}")
+    if config.estimator not in ESTIMATORS:
+        raise SimError(f"unknown estimator {config.estimator!r}; known: fast, planner")
+    wall0 = time.perf_counter()
+    k = len(centres)
+    speeds = _per_centre(config.speeds, k, 1.0, "speeds")
+    prices = _per_centre(config.prices, k, 0.0, "prices")
+    clusters = [
+        SimCluster(c.name, c.capacity, s, p, config.queue_policy)
+        for c, s, p in zip(centres, speeds, prices, strict=True)
+    ]
+    model = FastStart if config.estimator == "fast" else PlannerStart
+    infos = [c.info() for c in clusters]
+    views = [
+        tuple(
+            ClusterView(infos[i], None, home=(i == h), start_model=model(clusters[i]))
+            for i in range(k)
+        )
+        for h in range(k)
+    ]
+    by_name = {c.name: i for i, c in enumerate(clusters)}
+    if len(by_name) != k:
+        raise SimError("centre names must be distinct")
+    caps = [c.capacity for c in clusters]
+
+    stream = sorted(((j.submit, h, n) for h, c in enumerate(centres) for n, j in enumerate(c.jobs)))
+    n_jobs = len(stream)
+    submit = [0.0] * n_jobs
+    procs = [0] * n_jobs
+    base_run = [0.0] * n_jobs  # run time at home
+    base_est = [0.0] * n_jobs
+    home = [0] * n_jobs
+    where = [0] * n_jobs
+    start = [0.0] * n_jobs
+    end = [0.0] * n_jobs
+    predicted: list[float | None] = [None] * n_jobs
+    job_ids = [0] * n_jobs
+    for key, (_, h, n) in enumerate(stream):
+        j = centres[h].jobs[n]
+        submit[key], procs[key], home[key], job_ids[key] = j.submit, j.procs, h, j.job_id
+        base_run[key], base_est[key] = j.runtime_s, j.estimate_s
+
+    rng = random.Random(config.seed)
+    policy = config.policy
+    broker = policy in POLICIES
+    rr = 0
+    ends: list[tuple[float, int]] = []  # (actual end, key)
+    delayed: list[tuple[float, int]] = []  # (queue time at the target, key)
+
+    def run_scheduler(ci: int, now: float) -> None:
+        c = clusters[ci]
+        ratio_speed = c.speed
+        for key in c.scheduler.schedule(now):
+            c.start(key, now)
+            start[key] = now
+            stop = now + base_run[key] * speeds[home[key]] / ratio_speed
+            end[key] = stop
+            heapq.heappush(ends, (stop, key))
+
+    def enqueue(key: int, ci: int, now: float) -> None:
+        c = clusters[ci]
+        c.submit(key, procs[key], base_est[key] * speeds[home[key]] / c.speed, now)
+
+    def route(key: int, now: float) -> int:
+        nonlocal rr
+        h = home[key]
+        width = procs[key]
+        if policy == "home":
+            return h
+        eligible = [i for i in range(k) if caps[i] >= width]
+        if policy == "round-robin":
+            for _ in range(k):
+                rr = (rr + 1) % k
+                if caps[rr] >= width:
+                    return rr
+            return h
+        if policy == "random":
+            return rng.choice(eligible)
+        if policy == "weighted-random":
+            return rng.choices(eligible, weights=[caps[i] for i in eligible])[0]
+        if policy == "load":
+            return min(
+                eligible,
+                key=lambda i: ((clusters[i].busy + clusters[i].pending_procs) / caps[i], i != h, i),
+            )
+        limit = math.ceil(base_est[key] * speeds[h])  # seconds at speed 1
+        spec = JobSpec(ntasks=width, time_limit_s=limit)
+        decision = place(spec, views[h], now=now, policy=policy)
+        if decision.chosen is None:
+            return h
+        target = by_name[decision.chosen]
+        for cand in decision.candidates:
+            if cand.cluster == decision.chosen:
+                predicted[key] = cand.predicted_start
+        return target
+
+    inf = float("inf")
+    nxt = 0
+    while True:
+        t_arrival = stream[nxt][0] if nxt < n_jobs else inf
+        t_end = ends[0][0] if ends else inf
+        t_delayed = delayed[0][0] if delayed else inf
+        now = min(t_arrival, t_end, t_delayed)
+        if now == inf:
+            break
+        touched: set[int] = set()
+        while ends and ends[0][0] <= now:
+            key = heapq.heappop(ends)[1]
+            clusters[where[key]].finish(key, now)
+            touched.add(where[key])
+        while delayed and delayed[0][0] <= now:
+            key = heapq.heappop(delayed)[1]
+            enqueue(key, where[key], now)
+            touched.add(where[key])
+        for ci in sorted(touched):
+            run_scheduler(ci, now)
+        while nxt < n_jobs and stream[nxt][0] <= now:
+            key = nxt
+            nxt += 1
+            ci = route(key, now) if broker or policy != "home" else home[key]
+            where[key] = ci
+            if ci != home[key] and config.move_delay_s > 0:
+                heapq.heappush(delayed, (now + config.move_delay_s, key))
+                continue
+            enqueue(key, ci, now)
+            run_scheduler(ci, now)
+    wall = time.perf_counter() - wall0
+    return _result(
+        config, clusters, centres, submit, procs, start, end, home, where, predicted, job_ids, wall
+    )
+
+
+def _result(
+    config: NetworkConfig,
+    clusters: list[SimCluster],
+    centres: Sequence[Centre],
+    submit: list[float],
+    procs: list[int],
+    start: list[float],
+    end: list[float],
+    home: list[int],
+    where: list[int],
+    predicted: list[float | None],
+    job_ids: list[int],
+    wall: float,
+) -> NetworkResult:
+    n = len(submit)
+    k = len(clusters)
+    makespan = (max(end) - min(submit)) if n else 0.0
+    waits = [0.0] * k
+    bslds = [0.0] * k
+    counts = [0] * k
+    moved_in = [0] * k
+    area = [0.0] * k
+    for key in range(n):
+        ci = where[key]
+        run = end[key] - start[key]
+        wait = start[key] - submit[key]
+        waits[ci] += wait
+        bslds[ci] += max(1.0, (wait + run) / max(run, BSLD_TAU_S))
+        counts[ci] += 1
+        area[ci] += procs[key] * run
+        if ci != home[key]:
+            moved_in[ci] += 1
+    per = tuple(
+        ClusterResult(
+            name=c.name,
+            capacity=c.capacity,
+            jobs=counts[i],
+            moved_in=moved_in[i],
+            mean_wait_s=waits[i] / counts[i] if counts[i] else 0.0,
+            mean_bsld=bslds[i] / counts[i] if counts[i] else 0.0,
+            utilization=area[i] / (c.capacity * makespan) if makespan > 0 else 0.0,
+            cost=c.price * area[i] / 3600.0,
+        )
+        for i, c in enumerate(clusters)
+    )
+    pairs = [(p, start[key]) for key, p in enumerate(predicted) if p is not None]
+    schedule: tuple[ScheduledJob, ...] = ()
+    if config.record_schedule:
+        schedule = tuple(
+            ScheduledJob(
+                job_ids[key],
+                submit[key],
+                start[key],
+                end[key],
+                procs[key],
+                clusters[where[key]].name,
+            )
+            for key in sorted(range(n), key=lambda x: (start[x], x))
+        )
+    total_cap = sum(c.capacity for c in clusters)
+    return NetworkResult(
+        policy=config.policy,
+        jobs=n,
+        mean_wait_s=sum(waits) / n if n else 0.0,
+        mean_bsld=sum(bslds) / n if n else 0.0,
+        utilization=sum(area) / (total_cap * makespan) if makespan > 0 else 0.0,
+        makespan_s=makespan,
+        wall_s=wall,
+        moved_fraction=sum(moved_in) / n if n else 0.0,
+        cost=sum(r.cost for r in per),
+        clusters=per,
+        predictions=error_stats([p for p, _ in pairs], [a for _, a in pairs]),
+        schedule=schedule,
+    )
+
+
+def pooled(centres: Sequence[Centre]) -> Centre:
+    """All centres' jobs on one machine with every processor."""
+    jobs = sorted((j for c in centres for j in c.jobs), key=lambda j: j.submit)
+    return Centre("pooled", sum(c.capacity for c in centres), tuple(jobs))
