@@ -1,0 +1,195 @@
+"""The controller moves jobs through their lifecycle over fake clusters."""
+
+from __future__ import annotations
+
+from computenet.clock import FakeClock
+from computenet.clusters.fake import FakeCluster
+from computenet.core.controller import tag_for
+from computenet.core.runtime import Runtime
+from computenet.model import (
+    ArraySpec,
+    AttemptRequest,
+    Dependency,
+    DependencyType,
+    JobSpec,
+    JobState,
+)
+from computenet.store import jobs as repo
+from computenet.store.tables import AttemptRow
+
+
+def submit(rt: Runtime, spec: JobSpec, owner: str = "alice") -> list[int]:
+    with rt.store.session() as s:
+        rows = repo.create_jobs(s, [repo.NewJob(spec, owner, "proj")], rt.clock.now())
+        return [r.id for r in rows]
+
+
+def state(rt: Runtime, job_id: int) -> str:
+    with rt.store.session() as s:
+        return repo.get_job(s, job_id).state
+
+
+def fake(rt: Runtime, name: str) -> FakeCluster:
+    adapter = rt.adapters[name]
+    assert isinstance(adapter, FakeCluster)
+    return adapter
+
+
+async def test_job_runs_to_completion_with_events(runtime: Runtime, clock: FakeClock) -> None:
+    (job_id,) = submit(runtime, JobSpec(name="j", command="sleep 10", time_limit_s=60))
+    await runtime.controller.step()
+    await runtime.controller.step()
+    assert state(runtime, job_id) == "RUNNING"
+    clock.advance(11)
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        job = repo.get_job(s, job_id)
+        assert job.state == "COMPLETED"
+        assert job.exit_code == "0:0"
+        assert job.start_time is not None and job.end_time is not None
+        assert job.end_time - job.start_time == 10
+        path = [(e.from_state, e.to_state) for e in repo.events(s, job_id)]
+        attempt = repo.latest_attempt(s, job)
+        assert attempt is not None and attempt.usage is not None
+    assert path == [(None, "PENDING"), ("PENDING", "QUEUED"), ("QUEUED", "RUNNING"),
+                    ("RUNNING", "COMPLETED")]
+
+
+async def test_failing_and_timeout_states_are_kept_apart(runtime: Runtime,
+                                                         clock: FakeClock) -> None:
+    (bad,) = submit(runtime, JobSpec(name="bad", command="exit 3", time_limit_s=60))
+    (slow,) = submit(runtime, JobSpec(name="slow", command="sleep 100", time_limit_s=5))
+    for _ in range(3):
+        await runtime.controller.step()
+    clock.advance(10)
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        assert (repo.get_job(s, bad).state, repo.get_job(s, bad).exit_code) == ("FAILED", "3:0")
+        assert repo.get_job(s, slow).state == "TIMEOUT"
+
+
+async def test_crash_after_submission_adopts_instead_of_resubmitting(runtime: Runtime) -> None:
+    """The attempt row was written and the cluster took the job, then the server
+    died before recording the native id: the next pass must find it by tag."""
+    spec = JobSpec(name="once", command="sleep 1000", time_limit_s=3600)
+    (job_id,) = submit(runtime, spec)
+    alpha = fake(runtime, "alpha")
+    tag = tag_for(job_id, 1)
+    with runtime.store.session() as s:
+        job = repo.get_job(s, job_id)
+        s.add(AttemptRow(job_id=job_id, number=1, cluster="alpha", partition="cpu", tag=tag,
+                         native_id=None, state="PENDING", submit_time=runtime.clock.now()))
+        repo.update_fields(s, job, now=runtime.clock.now(), attempt_count=1, cluster="alpha")
+    native = await alpha.submit(AttemptRequest(tag=tag, job_id=str(job_id), attempt=1,
+                                               spec=spec, partition="cpu", owner="alice"))
+    await runtime.controller.step()
+    assert len(alpha.submitted) == 1, "the job was submitted twice"
+    assert fake(runtime, "beta").submitted == []
+    with runtime.store.session() as s:
+        attempt = repo.latest_attempt(s, repo.get_job(s, job_id))
+        assert attempt is not None and attempt.native_id == native
+
+
+async def test_crash_before_submission_submits_exactly_once(runtime: Runtime) -> None:
+    (job_id,) = submit(runtime, JobSpec(name="x", command="sleep 1000", time_limit_s=3600))
+    with runtime.store.session() as s:
+        job = repo.get_job(s, job_id)
+        s.add(AttemptRow(job_id=job_id, number=1, cluster="beta", partition="cheap",
+                         tag=tag_for(job_id, 1), native_id=None, state="PENDING",
+                         submit_time=runtime.clock.now()))
+        repo.update_fields(s, job, now=runtime.clock.now(), attempt_count=1, cluster="beta")
+    await runtime.controller.step()
+    await runtime.controller.step()
+    assert [r.tag for r in fake(runtime, "beta").submitted] == [tag_for(job_id, 1)]
+    assert fake(runtime, "alpha").submitted == []
+    assert state(runtime, job_id) == "RUNNING"
+
+
+async def test_dependency_chain_and_never_satisfied(runtime: Runtime, clock: FakeClock) -> None:
+    (first,) = submit(runtime, JobSpec(name="a", command="sleep 5", time_limit_s=60))
+    after = (Dependency(DependencyType.AFTEROK, (str(first),)),)
+    (second,) = submit(runtime, JobSpec(name="b", command="exit 1", time_limit_s=60,
+                                        dependency=after))
+    after2 = (Dependency(DependencyType.AFTEROK, (str(second),)),)
+    (third,) = submit(runtime, JobSpec(name="c", command="true", time_limit_s=60,
+                                       dependency=after2))
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        assert repo.get_job(s, second).reason == "Dependency"
+    assert state(runtime, second) == "PENDING"
+    clock.advance(6)
+    for _ in range(4):
+        await runtime.controller.step()
+    assert state(runtime, first) == "COMPLETED"
+    assert state(runtime, second) == "FAILED"
+    with runtime.store.session() as s:
+        job = repo.get_job(s, third)
+        assert job.state == "CANCELLED"
+        assert job.reason is not None and "DependencyNeverSatisfied" in job.reason
+
+
+async def test_array_throttle_limits_running_elements(runtime: Runtime) -> None:
+    spec = JobSpec(name="arr", command="sleep 100", time_limit_s=600,
+                   array=ArraySpec(tuple(range(6)), max_running=2, text="0-5%2"))
+    ids = submit(runtime, spec)
+    assert len(ids) == 6
+    for _ in range(3):
+        await runtime.controller.step()
+    states = [state(runtime, i) for i in ids]
+    assert sum(s in ("QUEUED", "RUNNING") for s in states) == 2
+    with runtime.store.session() as s:
+        assert {repo.get_job(s, i).array_job_id for i in ids} == {ids[0]}
+        assert [repo.get_job(s, i).array_task_id for i in ids] == list(range(6))
+
+
+async def test_cancel_pending_and_running(runtime: Runtime) -> None:
+    from computenet.core.service import Principal, request_cancel
+
+    (running,) = submit(runtime, JobSpec(name="r", command="sleep 100", time_limit_s=600))
+    await runtime.controller.step()
+    await runtime.controller.step()
+    (pending,) = submit(runtime, JobSpec(name="p", command="true", time_limit_s=60, hold=True))
+    who = Principal("alice")
+    with runtime.store.session() as s:
+        request_cancel(s, who, str(running), runtime.clock.now())
+        request_cancel(s, who, str(pending), runtime.clock.now())
+    assert state(runtime, pending) == "CANCELLED"
+    await runtime.controller.step()
+    await runtime.controller.step()
+    assert state(runtime, running) == "CANCELLED"
+    with runtime.store.session() as s:
+        again = request_cancel(s, who, str(running), runtime.clock.now())
+    assert again[0]["changed"] is False and "already CANCELLED" in again[0]["message"]
+
+
+async def test_node_fail_requeues_on_a_new_attempt(runtime: Runtime) -> None:
+    (job_id,) = submit(runtime, JobSpec(name="n", command="sleep 100", time_limit_s=600))
+    await runtime.controller.step()
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        first = repo.latest_attempt(s, repo.get_job(s, job_id))
+        assert first is not None and first.native_id is not None
+        cluster, native = first.cluster, first.native_id
+    fake(runtime, cluster).finish(native, JobState.NODE_FAIL, "0:0")
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        job = repo.get_job(s, job_id)
+        assert job.state in ("PENDING", "QUEUED", "RUNNING")
+        assert any(e.reason and e.reason.startswith("REQUEUED_FAILOVER")
+                   for e in repo.events(s, job_id))
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        job = repo.get_job(s, job_id)
+        assert job.attempt_count == 2
+        assert job.state in ("QUEUED", "RUNNING")
+
+
+async def test_unreachable_cluster_is_marked_down_and_avoided(runtime: Runtime) -> None:
+    fake(runtime, "alpha").set_down(True)
+    ids = submit(runtime, JobSpec(name="d", command="sleep 1", time_limit_s=60, cpus_per_task=1))
+    for _ in range(4):
+        await runtime.controller.step()
+    health = runtime.controller.clusters.status["alpha"].health
+    assert health.value in ("DEGRADED", "DOWN")
+    with runtime.store.session() as s:
+        assert repo.get_job(s, ids[0]).cluster == "beta"
