@@ -15,12 +15,34 @@ from computenet.core.runtime import Runtime
 
 def fake_configs() -> list[ClusterConfig]:
     return [
-        ClusterConfig(name="alpha", kind="fake", partitions=[
-            PartitionConfig(name="cpu", nodes=2, cores=4, default=True, max_time_s=7200,
-                            price_per_core_hour=0.04)]),
-        ClusterConfig(name="beta", kind="fake", partitions=[
-            PartitionConfig(name="cheap", nodes=1, cores=4, default=True, speed=0.5,
-                            price_per_core_hour=0.01)]),
+        ClusterConfig(
+            name="alpha",
+            kind="fake",
+            partitions=[
+                PartitionConfig(
+                    name="cpu",
+                    nodes=2,
+                    cores=4,
+                    default=True,
+                    max_time_s=7200,
+                    price_per_core_hour=0.04,
+                )
+            ],
+        ),
+        ClusterConfig(
+            name="beta",
+            kind="fake",
+            partitions=[
+                PartitionConfig(
+                    name="cheap",
+                    nodes=1,
+                    cores=4,
+                    default=True,
+                    speed=0.5,
+                    price_per_core_hour=0.01,
+                )
+            ],
+        ),
     ]
 
 
@@ -31,8 +53,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def runtime(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
-    settings = Settings(data_dir=tmp_path / "data", state_dir=tmp_path / "state",
-                        clusters=fake_configs(), token="cn_test_token")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        state_dir=tmp_path / "state",
+        clusters=fake_configs(),
+        token="cn_test_token",
+    )
     adapters = {c.name: FakeCluster(c.to_info(), clock) for c in settings.clusters}
     rt = Runtime(settings, clock=clock, adapters=adapters)  # type: ignore[arg-type]
     await rt.controller.clusters.refresh()

@@ -51,12 +51,17 @@ async def test_job_runs_to_completion_with_events(runtime: Runtime, clock: FakeC
         path = [(e.from_state, e.to_state) for e in repo.events(s, job_id)]
         attempt = repo.latest_attempt(s, job)
         assert attempt is not None and attempt.usage is not None
-    assert path == [(None, "PENDING"), ("PENDING", "QUEUED"), ("QUEUED", "RUNNING"),
-                    ("RUNNING", "COMPLETED")]
+    assert path == [
+        (None, "PENDING"),
+        ("PENDING", "QUEUED"),
+        ("QUEUED", "RUNNING"),
+        ("RUNNING", "COMPLETED"),
+    ]
 
 
-async def test_failing_and_timeout_states_are_kept_apart(runtime: Runtime,
-                                                         clock: FakeClock) -> None:
+async def test_failing_and_timeout_states_are_kept_apart(
+    runtime: Runtime, clock: FakeClock
+) -> None:
     (bad,) = submit(runtime, JobSpec(name="bad", command="exit 3", time_limit_s=60))
     (slow,) = submit(runtime, JobSpec(name="slow", command="sleep 100", time_limit_s=5))
     for _ in range(3):
@@ -77,11 +82,24 @@ async def test_crash_after_submission_adopts_instead_of_resubmitting(runtime: Ru
     tag = tag_for(job_id, 1)
     with runtime.store.session() as s:
         job = repo.get_job(s, job_id)
-        s.add(AttemptRow(job_id=job_id, number=1, cluster="alpha", partition="cpu", tag=tag,
-                         native_id=None, state="PENDING", submit_time=runtime.clock.now()))
+        s.add(
+            AttemptRow(
+                job_id=job_id,
+                number=1,
+                cluster="alpha",
+                partition="cpu",
+                tag=tag,
+                native_id=None,
+                state="PENDING",
+                submit_time=runtime.clock.now(),
+            )
+        )
         repo.update_fields(s, job, now=runtime.clock.now(), attempt_count=1, cluster="alpha")
-    native = await alpha.submit(AttemptRequest(tag=tag, job_id=str(job_id), attempt=1,
-                                               spec=spec, partition="cpu", owner="alice"))
+    native = await alpha.submit(
+        AttemptRequest(
+            tag=tag, job_id=str(job_id), attempt=1, spec=spec, partition="cpu", owner="alice"
+        )
+    )
     await runtime.controller.step()
     assert len(alpha.submitted) == 1, "the job was submitted twice"
     assert fake(runtime, "beta").submitted == []
@@ -94,9 +112,18 @@ async def test_crash_before_submission_submits_exactly_once(runtime: Runtime) ->
     (job_id,) = submit(runtime, JobSpec(name="x", command="sleep 1000", time_limit_s=3600))
     with runtime.store.session() as s:
         job = repo.get_job(s, job_id)
-        s.add(AttemptRow(job_id=job_id, number=1, cluster="beta", partition="cheap",
-                         tag=tag_for(job_id, 1), native_id=None, state="PENDING",
-                         submit_time=runtime.clock.now()))
+        s.add(
+            AttemptRow(
+                job_id=job_id,
+                number=1,
+                cluster="beta",
+                partition="cheap",
+                tag=tag_for(job_id, 1),
+                native_id=None,
+                state="PENDING",
+                submit_time=runtime.clock.now(),
+            )
+        )
         repo.update_fields(s, job, now=runtime.clock.now(), attempt_count=1, cluster="beta")
     await runtime.controller.step()
     await runtime.controller.step()
@@ -108,11 +135,13 @@ async def test_crash_before_submission_submits_exactly_once(runtime: Runtime) ->
 async def test_dependency_chain_and_never_satisfied(runtime: Runtime, clock: FakeClock) -> None:
     (first,) = submit(runtime, JobSpec(name="a", command="sleep 5", time_limit_s=60))
     after = (Dependency(DependencyType.AFTEROK, (str(first),)),)
-    (second,) = submit(runtime, JobSpec(name="b", command="exit 1", time_limit_s=60,
-                                        dependency=after))
+    (second,) = submit(
+        runtime, JobSpec(name="b", command="exit 1", time_limit_s=60, dependency=after)
+    )
     after2 = (Dependency(DependencyType.AFTEROK, (str(second),)),)
-    (third,) = submit(runtime, JobSpec(name="c", command="true", time_limit_s=60,
-                                       dependency=after2))
+    (third,) = submit(
+        runtime, JobSpec(name="c", command="true", time_limit_s=60, dependency=after2)
+    )
     await runtime.controller.step()
     with runtime.store.session() as s:
         assert repo.get_job(s, second).reason == "Dependency"
@@ -129,8 +158,12 @@ async def test_dependency_chain_and_never_satisfied(runtime: Runtime, clock: Fak
 
 
 async def test_array_throttle_limits_running_elements(runtime: Runtime) -> None:
-    spec = JobSpec(name="arr", command="sleep 100", time_limit_s=600,
-                   array=ArraySpec(tuple(range(6)), max_running=2, text="0-5%2"))
+    spec = JobSpec(
+        name="arr",
+        command="sleep 100",
+        time_limit_s=600,
+        array=ArraySpec(tuple(range(6)), max_running=2, text="0-5%2"),
+    )
     ids = submit(runtime, spec)
     assert len(ids) == 6
     for _ in range(3):
@@ -175,8 +208,9 @@ async def test_node_fail_requeues_on_a_new_attempt(runtime: Runtime) -> None:
     with runtime.store.session() as s:
         job = repo.get_job(s, job_id)
         assert job.state in ("PENDING", "QUEUED", "RUNNING")
-        assert any(e.reason and e.reason.startswith("REQUEUED_FAILOVER")
-                   for e in repo.events(s, job_id))
+        assert any(
+            e.reason and e.reason.startswith("REQUEUED_FAILOVER") for e in repo.events(s, job_id)
+        )
     await runtime.controller.step()
     with runtime.store.session() as s:
         job = repo.get_job(s, job_id)
