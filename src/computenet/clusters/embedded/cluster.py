@@ -1,0 +1,522 @@
+"""EmbeddedCluster: a resource manager inside the server process for this machine.
+
+Jobs run under detached per-job supervisors (``supervisor.py``); this class
+keeps the queue, the virtual nodes and the records. A scheduling thread
+starts jobs (queue policy from ``scheduling/``, match policy from
+``allocator``) and notices a supervisor's exit at once through its pidfd, so
+a finished job frees its CPUs within milliseconds. Adapter methods may be
+called from any event loop or thread: they take a lock, never block on jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from computenet.clock import Clock, SystemClock
+from computenet.clusters.base import ClusterAdapter
+from computenet.clusters.embedded import launcher
+from computenet.clusters.embedded.admission import (
+    check_fits_partition,
+    choose_partition,
+    detect_gpus,
+    script_of,
+    shape_of,
+    time_limit_of,
+)
+from computenet.clusters.embedded.allocator import NodePool, VirtualNode
+from computenet.clusters.embedded.hostlist import compress_hostlist
+from computenet.clusters.embedded.records import Job, JobFiles
+from computenet.clusters.embedded.recovery import recover
+from computenet.clusters.embedded.runner import LaunchSettings, launch_job, outcome_of
+from computenet.config import ClusterConfig
+from computenet.errors import ClusterError, ConfigError, NotFoundError, SpecError
+from computenet.model import (
+    AttemptRequest,
+    AttemptStatus,
+    ClusterInfo,
+    JobState,
+    NodeSnapshot,
+    Snapshot,
+    SnapshotJob,
+    Usage,
+)
+from computenet.scheduling import QueuedJob, RunningJob, get_policy
+
+UNLIMITED_S = 365 * 86400  # what "no time limit" counts as for backfill and snapshots
+_FINAL = {s.value for s in JobState if s.terminal}
+
+
+class EmbeddedCluster(ClusterAdapter):
+    """Virtual nodes carved from this machine, with a real queue and real processes."""
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        state_dir: Path,
+        clock: Clock | None = None,
+        *,
+        kill_grace_s: float = 5.0,
+        mem_poll_s: float = 0.5,
+        check_interval_s: float = 1.0,
+    ) -> None:
+        self.name = config.name
+        self._config = config
+        self._clock = clock or SystemClock()
+        try:
+            self._policy = get_policy(config.scheduler)
+        except ValueError as exc:
+            raise ConfigError(f"cluster {config.name}: {exc}") from exc
+        self._files = JobFiles(Path(state_dir))
+        self._settings = LaunchSettings(
+            cluster=config.name,
+            bin_dir=self._files.bin,
+            kill_grace_s=kill_grace_s,
+            mem_poll_s=mem_poll_s,
+            host_cpus=tuple(sorted(os.sched_getaffinity(0))),
+        )
+        self._check_interval_s = check_interval_s
+        self._gpu_models = detect_gpus()
+        self._pools: dict[str, NodePool] = {}
+        self._first_cpu: dict[str, int] = {}
+        offset = 0
+        for part in config.partitions:
+            gpus = part.gpus or (len(self._gpu_models) if part.gpu_model else 0)
+            nodes = []
+            for i in range(part.nodes):
+                name = f"{config.name}-{part.name}-n{i + 1}"
+                nodes.append(
+                    VirtualNode(
+                        name=name,
+                        index=i,
+                        cores=part.cores,
+                        threads_per_core=part.threads_per_core,
+                        mem_bytes=part.mem_bytes,
+                        gpus=gpus,
+                    )
+                )
+                self._first_cpu[name] = offset
+                offset += part.cores * part.threads_per_core
+            self._pools[part.name] = NodePool(nodes)
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._by_tag: dict[str, str] = {}
+        self._reasons: dict[str, str] = {}
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._watched: dict[str, int] = {}  # native id -> pidfd
+        for job in recover(self._files, self._pools):
+            self._jobs[job.native_id] = job
+            self._by_tag[job.tag] = job.native_id
+
+    # ----- lifecycle -----------------------------------------------------
+    async def start(self) -> None:
+        self._ensure_started()
+
+    async def close(self) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        self._stop.set()
+        self._wake()
+        thread.join()
+        self._thread = None
+        with self._lock:
+            for fd in self._watched.values():
+                self._selector.unregister(fd)
+                os.close(fd)
+            self._watched.clear()
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            launcher.install_srun(self._files.bin)
+            self._stop.clear()
+            for job in self._jobs.values():
+                if job.state is JobState.RUNNING:
+                    self._watch(job)
+            self._thread = threading.Thread(
+                target=self._run, name=f"cluster-{self.name}", daemon=True
+            )
+            self._thread.start()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):  # full pipe: already awake
+            os.write(self._wake_w, b"x")
+
+    # ----- the adapter ---------------------------------------------------
+    async def info(self) -> ClusterInfo:
+        return self._config.to_info()
+
+    def features(self) -> dict[str, str | None]:
+        has_gpus = any(n.gpus for p in self._pools.values() for n in p.nodes)
+        return {
+            "arrays": None,
+            "dependencies": "dependencies are resolved by the network before submission",
+            "gpus": None if has_gpus else "no partition of this cluster has GPUs",
+            "cpu_mode_core": None,
+            "cpu_mode_smt": None,
+            "mpi": None if launcher.which_mpirun() else "mpirun is not installed here",
+            "containers": "the embedded cluster runs jobs on the host, not in containers",
+            "exclusive": None,
+            "signal": None,
+            "reservation": "the embedded cluster has no advance reservations",
+            "usage": None,
+            "start_estimate": "no own estimate; the broker plans from the snapshot",
+        }
+
+    async def submit(self, request: AttemptRequest) -> str:
+        spec = request.spec
+        part = choose_partition(
+            self._config.partitions, self.name, request.partition or spec.partition
+        )
+        shape = shape_of(spec, part)
+        pool = self._pools[part.name]
+        gpus_per_node = pool.nodes[0].gpus if pool.nodes else 0
+        gpu_model = part.gpu_model or (self._gpu_models[0] if self._gpu_models else None)
+        check_fits_partition(spec, shape, part, gpus_per_node, gpu_model, self.name)
+        limit_s = time_limit_of(spec, part, self.name)
+        script = script_of(spec)
+        self._ensure_started()
+        with self._lock:
+            known = self._by_tag.get(request.tag)
+            if known is not None:
+                return known  # the same attempt again: it must not run twice
+            try:
+                native_id = self._files.next_id()
+                job = Job(
+                    native_id=native_id,
+                    tag=request.tag,
+                    name=spec.name,
+                    partition=part.name,
+                    shape=shape,
+                    procs=pool.threads_for(shape),
+                    time_limit_s=limit_s,
+                    submit_time=self._clock.now(),
+                )
+                self._files.write_request(
+                    job,
+                    {
+                        "job_id": request.job_id,
+                        "attempt": request.attempt,
+                        "owner": request.owner,
+                        "array_job_id": request.array_job_id,
+                        "array_task_id": request.array_task_id,
+                        "env": request.env,
+                        "spec": spec.to_dict(),
+                    },
+                    script,
+                )
+            except OSError as exc:
+                raise ClusterError(
+                    f"cannot record the job in {self._files.root}: {exc}", transient=True
+                ) from exc
+            self._jobs[native_id] = job
+            self._by_tag[request.tag] = native_id
+        self._wake()
+        return native_id
+
+    async def find(self, tag: str) -> str | None:
+        with self._lock:
+            return self._by_tag.get(tag)
+
+    async def status(self, native_ids: Sequence[str]) -> dict[str, AttemptStatus]:
+        out: dict[str, AttemptStatus] = {}
+        with self._lock:
+            for nid in native_ids:
+                job = self._jobs.get(nid)
+                if job is None:
+                    continue
+                nodes = (
+                    compress_hostlist([n.node for n in job.allocation.nodes])
+                    if job.allocation
+                    else None
+                )
+                reason = (
+                    job.reason
+                    if job.state is not JobState.QUEUED
+                    else self._reasons.get(nid, "Priority")
+                )
+                out[nid] = AttemptStatus(
+                    native_id=nid,
+                    state=job.state,
+                    exit_code=job.exit_code,
+                    reason=reason,
+                    start_time=job.start_time,
+                    end_time=job.end_time,
+                    node_list=nodes,
+                )
+        return out
+
+    async def cancel(self, native_id: str) -> None:
+        with self._lock:
+            job = self._get(native_id)
+            if job.state.terminal:
+                return
+            if job.state is JobState.QUEUED:
+                now = self._clock.now()
+                self._files.write(
+                    native_id,
+                    "status.json",
+                    {
+                        "version": 1,
+                        "state": "CANCELLED",
+                        "exit_code": "0:0",
+                        "reason": "cancelled while pending",
+                        "end_time": now,
+                    },
+                )
+                self._jobs[native_id] = replace(
+                    job,
+                    state=JobState.CANCELLED,
+                    exit_code="0:0",
+                    end_time=now,
+                    reason="cancelled while pending",
+                )
+                self._wake()
+                return
+            self._jobs[native_id] = replace(job, cancel_requested=True)
+            if launcher.is_same_process(job.supervisor_pid, job.supervisor_ticks):
+                assert job.supervisor_pid is not None
+                # if it ended meanwhile, the thread collects its status
+                with contextlib.suppress(OSError):
+                    os.kill(job.supervisor_pid, signal.SIGTERM)
+        self._wake()
+
+    async def output(
+        self, native_id: str, stream: str = "stdout", offset: int = 0, limit: int = 1 << 20
+    ) -> bytes:
+        if stream not in ("stdout", "stderr"):
+            raise SpecError(f"unknown output stream {stream!r} (stdout or stderr)")
+        with self._lock:
+            job = self._get(native_id)
+        path = job.stdout if stream == "stdout" else job.stderr
+        if not path:
+            return b""
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                return f.read(limit)
+        except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise ClusterError(f"cannot read {stream} of job {native_id}: {exc}") from exc
+
+    async def usage(self, native_ids: Sequence[str]) -> dict[str, Usage]:
+        now = self._clock.now()
+        out: dict[str, Usage] = {}
+        with self._lock:
+            for nid in native_ids:
+                job = self._jobs.get(nid)
+                if job is None:
+                    continue
+                alloc = job.allocation
+                elapsed = 0.0
+                if job.start_time is not None:
+                    elapsed = max(0.0, (job.end_time or now) - job.start_time)
+                out[nid] = Usage(
+                    native_id=nid,
+                    elapsed_s=elapsed,
+                    cpus=alloc.cpus if alloc else job.procs,
+                    gpus=alloc.gpus if alloc else job.gpus,
+                    nodes=len(alloc.nodes) if alloc else (job.shape.nodes or 1),
+                    mem_bytes=alloc.mem_bytes if alloc else 0,
+                    cpu_time_s=job.cpu_time_s,
+                    max_rss_bytes=job.max_rss_bytes,
+                )
+        return out
+
+    async def snapshot(self) -> Snapshot:
+        with self._lock:
+            nodes = []
+            for part_name, pool in self._pools.items():
+                for n in pool.nodes:
+                    used = n.cpus - len(n.free_cpus)
+                    gpus_used = n.gpus - len(n.free_gpus)
+                    state = (
+                        "idle"
+                        if used == 0 and gpus_used == 0
+                        else ("allocated" if used == n.cpus else "mixed")
+                    )
+                    nodes.append(
+                        NodeSnapshot(
+                            name=n.name,
+                            partition=part_name,
+                            cpus=n.cpus,
+                            cpus_alloc=used,
+                            gpus=n.gpus,
+                            gpus_alloc=gpus_used,
+                            mem_bytes=n.mem_bytes,
+                            mem_alloc_bytes=n.mem_bytes - n.free_mem_bytes,
+                            state=state,
+                        )
+                    )
+            running, pending = [], []
+            for job in sorted(self._jobs.values(), key=lambda j: j.sort_key):
+                if job.state is JobState.RUNNING and job.allocation is not None:
+                    running.append(
+                        SnapshotJob(
+                            native_id=job.native_id,
+                            partition=job.partition,
+                            cpus=job.allocation.cpus,
+                            nodes=len(job.allocation.nodes),
+                            time_limit_s=job.time_limit_s or UNLIMITED_S,
+                            submit_time=job.submit_time,
+                            start_time=job.start_time,
+                            gpus=job.allocation.gpus,
+                        )
+                    )
+                elif job.state is JobState.QUEUED:
+                    pending.append(
+                        SnapshotJob(
+                            native_id=job.native_id,
+                            partition=job.partition,
+                            cpus=job.procs,
+                            nodes=job.shape.nodes or 1,
+                            time_limit_s=job.time_limit_s or UNLIMITED_S,
+                            submit_time=job.submit_time,
+                            gpus=job.gpus,
+                        )
+                    )
+        return Snapshot(
+            time=self._clock.now(),
+            nodes=tuple(nodes),
+            running=tuple(running),
+            pending=tuple(pending),
+        )
+
+    def _get(self, native_id: str) -> Job:
+        job = self._jobs.get(native_id)
+        if job is None:
+            raise NotFoundError(f"cluster {self.name} has no job {native_id}")
+        return job
+
+    # ----- the scheduling thread -----------------------------------------
+    def _run(self) -> None:
+        last_check = 0.0
+        while not self._stop.is_set():
+            self._schedule()
+            events = self._selector.select(timeout=self._check_interval_s)
+            ended: list[str] = []
+            for key, _mask in events:
+                if key.data is None:
+                    try:
+                        while os.read(self._wake_r, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                else:
+                    ended.append(key.data)
+            now = self._clock.now()
+            if now - last_check >= self._check_interval_s:
+                last_check = now
+                ended.extend(self._lost_supervisors())
+            for nid in ended:
+                self._collect(nid)
+
+    def _schedule(self) -> None:
+        with self._lock:
+            now = self._clock.now()
+            queued = sorted(
+                (j for j in self._jobs.values() if j.state is JobState.QUEUED),
+                key=lambda j: j.sort_key,
+            )
+            for part_name, pool in self._pools.items():
+                pending = [j for j in queued if j.partition == part_name]
+                while pending:
+                    started = self._schedule_partition(pool, pending, now)
+                    pending = [
+                        j for j in pending if self._jobs[j.native_id].state is JobState.QUEUED
+                    ]
+                    if not started:
+                        break
+                for i, job in enumerate(pending):
+                    self._reasons[job.native_id] = "Resources" if i == 0 else "Priority"
+
+    def _schedule_partition(self, pool: NodePool, pending: list[Job], now: float) -> int:
+        running = [
+            RunningJob(
+                j.native_id,
+                j.allocation.cpus,
+                (j.start_time or now) + (j.time_limit_s or UNLIMITED_S),
+            )
+            for j in self._jobs.values()
+            if j.state is JobState.RUNNING
+            and j.partition == pending[0].partition
+            and j.allocation is not None
+        ]
+        by_id = {j.native_id: j for j in pending}
+        queue = [
+            QueuedJob(j.native_id, j.procs, float(j.time_limit_s or UNLIMITED_S), j.submit_time)
+            for j in pending
+        ]
+        chosen = self._policy.select(
+            queue,
+            running,
+            pool.total_cpus,
+            now,
+            fits=lambda q: pool.plan(by_id[str(q.id)].shape) is not None,
+        )
+        started = 0
+        for nid in chosen:
+            job = by_id[str(nid)]
+            allocation = pool.plan(job.shape)
+            if allocation is None:
+                continue  # an earlier pick this round took its room
+            pool.take(allocation)
+            self._reasons.pop(job.native_id, None)
+            job = launch_job(self._files, self._settings, job, allocation, self._first_cpu, now)
+            self._jobs[job.native_id] = job
+            if job.state.terminal:
+                pool.release(allocation)
+            else:
+                self._watch(job)
+                started += 1
+        return started
+
+    def _watch(self, job: Job) -> None:
+        if job.supervisor_pid is None or job.native_id in self._watched:
+            return
+        try:
+            fd = os.pidfd_open(job.supervisor_pid)
+        except OSError:
+            return  # gone already, or no pidfds: the periodic check collects it
+        self._watched[job.native_id] = fd
+        self._selector.register(fd, selectors.EVENT_READ, job.native_id)
+
+    def _lost_supervisors(self) -> list[str]:
+        """Running jobs whose supervisor ended without us noticing (no pidfd)."""
+        with self._lock:
+            return [
+                j.native_id
+                for j in self._jobs.values()
+                if j.state is JobState.RUNNING
+                and j.native_id not in self._watched
+                and not launcher.is_same_process(j.supervisor_pid, j.supervisor_ticks)
+            ]
+
+    def _collect(self, native_id: str) -> None:
+        """A supervisor ended: record the job's outcome and free its resources."""
+        with self._lock:
+            fd = self._watched.pop(native_id, None)
+            if fd is not None:
+                self._selector.unregister(fd)
+                os.close(fd)
+            job = self._jobs.get(native_id)
+            if job is None or job.state is not JobState.RUNNING:
+                return
+            wait_status = launcher.reap(job.supervisor_pid) if job.supervisor_pid else None
+            done = outcome_of(self._files, job, wait_status)
+            self._jobs[native_id] = done
+            if job.allocation is not None:
+                self._pools[job.partition].release(job.allocation)

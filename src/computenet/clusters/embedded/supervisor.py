@@ -1,0 +1,307 @@
+"""The per-job supervisor: runs one batch script and enforces its limits.
+
+Started detached from the server (its own session) as
+``python -m computenet.clusters.embedded.supervisor JOBDIR`` (the cluster
+runs this file directly with ``-I -S`` to skip site start-up). It imports
+only the standard library so it starts in a few milliseconds.
+
+It reads ``JOBDIR/launch.json``, runs the script in a new process group
+with the job's CPUs, stdout/stderr and environment, and enforces the time
+limit (optional early signal, SIGTERM, grace, SIGKILL -> TIMEOUT), the memory
+limit (tree RSS polled -> SIGKILL -> OUT_OF_MEMORY) and cancellation
+(SIGTERM to the supervisor -> TERM, grace, KILL -> CANCELLED). It is a child
+subreaper, so every process the job starts, even one that called setsid,
+stays its descendant; when the batch script ends, whatever is left is killed,
+as Slurm's process tracking does. The outcome goes to ``JOBDIR/status.json``
+(written atomically), with Slurm-style exit code "code:signal".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from typing import Any
+
+PR_SET_CHILD_SUBREAPER = 36
+STATUS_VERSION = 1
+_WATCHED = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+_RESET = _WATCHED | {signal.SIGPIPE, signal.SIGXFSZ, signal.SIGUSR1, signal.SIGUSR2}
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+def write_json_atomic(path: str, data: dict[str, Any]) -> None:
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
+
+
+def start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (identity with the pid)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(b")") + 2 :].split()[19])
+
+
+def descendants(root: int) -> list[int]:
+    """Pids below ``root`` (a scan of /proc: the kernel's children files are optional)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(name))
+    found: list[int] = []
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def tree_rss_bytes(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * _PAGE_BYTES
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def signal_tree(sig: int, also_group: int | None = None) -> None:
+    if also_group is not None:
+        with contextlib.suppress(OSError):
+            os.killpg(also_group, sig)
+    for pid in descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(pid, sig)
+
+
+def exit_code_of(wait_status: int) -> str:
+    if os.WIFSIGNALED(wait_status):
+        return f"0:{os.WTERMSIG(wait_status)}"
+    return f"{os.waitstatus_to_exitcode(wait_status)}:0"
+
+
+def become_subreaper() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # without it, processes that escape via setsid may outlive the job
+
+
+def open_output(path: str, append: bool) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    return os.open(path, flags, 0o644)
+
+
+class Supervisor:
+    def __init__(self, job_dir: str, launch: dict[str, Any]) -> None:
+        self.job_dir = job_dir
+        self.launch = launch
+        self.status_path = os.path.join(job_dir, "status.json")
+        self.job_pid = 0
+        self.wait_status: int | None = None
+        self.outcome: str | None = None  # CANCELLED | TIMEOUT | OUT_OF_MEMORY
+        self.reason: str | None = None
+        self.kill_at: float | None = None
+        self.max_rss_bytes = 0
+        self.start_time = time.time()
+
+    def status(self, state: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "version": STATUS_VERSION,
+            "state": state,
+            "supervisor_pid": os.getpid(),
+            "supervisor_ticks": start_ticks(os.getpid()),
+            "job_pid": self.job_pid,
+            "start_time": self.start_time,
+            **extra,
+        }
+
+    def fail(self, reason: str) -> int:
+        write_json_atomic(
+            self.status_path,
+            self.status("FAILED", exit_code="1:0", reason=reason, end_time=time.time()),
+        )
+        return 1
+
+    def spawn(self) -> None:
+        spec = self.launch
+        cpus = spec.get("cpus")
+        if cpus:
+            # the host may refuse (containers); the job still runs
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, cpus)
+        os.chdir(spec["cwd"])
+        append = spec.get("open_mode") == "append"
+        out_fd = open_output(spec["stdout"], append)
+        err_fd = out_fd if spec["stderr"] == spec["stdout"] else open_output(spec["stderr"], append)
+        in_fd = os.open(spec.get("stdin") or os.devnull, os.O_RDONLY)
+        actions = [
+            (os.POSIX_SPAWN_DUP2, in_fd, 0),
+            (os.POSIX_SPAWN_DUP2, out_fd, 1),
+            (os.POSIX_SPAWN_DUP2, err_fd, 2),
+        ]
+        argv = spec["argv"]
+        self.job_pid = os.posix_spawn(
+            argv[0],
+            argv,
+            spec["env"],
+            file_actions=actions,
+            setpgroup=0,
+            setsigmask=(),
+            setsigdef=_RESET,
+        )
+        for fd in {out_fd, err_fd, in_fd}:
+            os.close(fd)
+
+    def run(self) -> int:
+        become_subreaper()
+        signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
+        try:
+            self.spawn()
+        except OSError as exc:
+            return self.fail(f"cannot start the batch script: {exc}")
+        write_json_atomic(self.status_path, self.status("RUNNING"))
+        self.watch()
+        self.clean_up()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.max_rss_bytes = max(self.max_rss_bytes, usage.ru_maxrss * 1024)
+        assert self.wait_status is not None
+        exit_code = exit_code_of(self.wait_status)
+        state = self.outcome or ("COMPLETED" if exit_code == "0:0" else "FAILED")
+        write_json_atomic(
+            self.status_path,
+            self.status(
+                state,
+                exit_code=exit_code,
+                reason=self.reason,
+                end_time=time.time(),
+                max_rss_bytes=self.max_rss_bytes,
+                cpu_time_s=usage.ru_utime + usage.ru_stime,
+            ),
+        )
+        return 0
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.job_pid:
+                self.wait_status = status
+
+    def watch(self) -> None:
+        spec = self.launch
+        limit_s = spec.get("time_limit_s")
+        deadline = self.start_time + limit_s if limit_s else None
+        sig = spec.get("signal")
+        signal_at = (deadline - sig["seconds_before"]) if sig and deadline else None
+        grace_s = float(spec.get("kill_grace_s", 5.0))
+        mem_limit = spec.get("mem_limit_bytes")
+        poll_s = 0.05
+        next_poll = self.start_time + poll_s if mem_limit else None
+        while True:
+            self.reap()
+            if self.wait_status is not None:
+                return
+            now = time.time()
+            if signal_at is not None and now >= signal_at:
+                signal_at = None
+                target = self.job_pid if sig["batch_only"] else None
+                self.send(sig["number"], target)
+            if deadline is not None and now >= deadline and self.outcome is None:
+                self.stop("TIMEOUT", "time limit reached", grace_s)
+            if self.kill_at is not None and now >= self.kill_at:
+                self.kill_at = None
+                signal_tree(signal.SIGKILL, self.job_pid)
+            if next_poll is not None and now >= next_poll:
+                rss = tree_rss_bytes(descendants(os.getpid()))
+                self.max_rss_bytes = max(self.max_rss_bytes, rss)
+                if rss > mem_limit and self.outcome is None:
+                    self.outcome, self.reason = (
+                        "OUT_OF_MEMORY",
+                        (f"memory {rss} bytes over the limit of {mem_limit} bytes"),
+                    )
+                    signal_tree(signal.SIGKILL, self.job_pid)
+                poll_s = min(poll_s * 2, float(spec.get("mem_poll_s", 0.5)))
+                next_poll = now + poll_s
+            wake = [
+                t
+                for t in (
+                    signal_at,
+                    deadline if self.outcome is None else None,
+                    self.kill_at,
+                    next_poll,
+                )
+                if t is not None
+            ]
+            timeout = max(0.0, min(wake) - now) if wake else None
+            got = (
+                signal.sigtimedwait(_WATCHED, timeout)
+                if timeout is not None
+                else signal.sigwaitinfo(_WATCHED)
+            )
+            if got is not None and got.si_signo != signal.SIGCHLD and self.outcome is None:
+                self.stop("CANCELLED", "cancelled", grace_s)
+
+    def send(self, sig: int, pid: int | None) -> None:
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        else:
+            signal_tree(sig, self.job_pid)
+
+    def stop(self, outcome: str, reason: str, grace_s: float) -> None:
+        self.outcome, self.reason = outcome, reason
+        signal_tree(signal.SIGCONT, self.job_pid)
+        signal_tree(signal.SIGTERM, self.job_pid)
+        self.kill_at = time.time() + grace_s
+
+    def clean_up(self) -> None:
+        """Kill what the batch script left behind and reap it (nothing leaks)."""
+        for _ in range(100):
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return  # no children: as a subreaper, no descendants either
+            if pid:
+                continue
+            signal_tree(signal.SIGKILL)
+            time.sleep(0.01)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: supervisor JOBDIR", file=sys.stderr)
+        return 2
+    job_dir = os.path.abspath(argv[1])
+    with open(os.path.join(job_dir, "launch.json")) as f:
+        launch = json.load(f)
+    return Supervisor(job_dir, launch).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
