@@ -92,18 +92,26 @@ class ConservativeBackfillScheduler:
         return started
 
     def _compress_queue(self, now: float) -> None:
+        # One pass in priority order can leave a hole: a job examined early
+        # may be able to move again once a later job has moved out of its
+        # way. Repeat until nothing moves; every move is strictly earlier,
+        # so this ends (in practice after two or three passes).
         profile = self.profile
-        moved = False
-        for entry in self._queue.values():
-            procs = int(entry[0])
-            estimate_s = entry[1]
-            old = entry[2]
-            profile.release(old, old + estimate_s, procs)
-            start = profile.earliest_fit(procs, estimate_s, now)
-            profile.reserve(start, start + estimate_s, procs)
-            if start != old:
-                entry[2] = start
-                moved = True
-        if moved:
+        moved_any = False
+        moved = True
+        while moved:
+            moved = False
+            for entry in self._queue.values():
+                procs = int(entry[0])
+                estimate_s = entry[1]
+                old = entry[2]
+                profile.release(old, old + estimate_s, procs)
+                start = profile.earliest_fit(procs, estimate_s, now)
+                profile.reserve(start, start + estimate_s, procs)
+                if start != old:
+                    entry[2] = start
+                    moved = moved or start < old
+            moved_any = moved_any or moved
+        if moved_any:
             self._starts = [(entry[2], int(entry[3]), key) for key, entry in self._queue.items()]
             heapq.heapify(self._starts)

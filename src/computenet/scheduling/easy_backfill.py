@@ -78,6 +78,12 @@ class EasyBackfillScheduler:
     def queued(self) -> int:
         return len(self._queue)
 
+    def head_reservation(self) -> tuple[Hashable, float] | None:
+        """(head key, shadow time) as of the last ``schedule``; None if no one waits."""
+        if not self._queue:
+            return None
+        return self._queue[0][3], self._shadow
+
     # -- the policy -------------------------------------------------------
 
     def _start(self, key: Hashable, procs: int, end: float, seq: int) -> None:
