@@ -1,0 +1,65 @@
+"""Running the site agent: state, certificate, first token, info file, server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+from computenet.errors import ConfigError
+from computenet.transfer import tls, tokens
+
+DEFAULT_TOKEN_TTL_S = 365 * 86400
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(f"bad --listen {text!r}: expected HOST:PORT")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def write_info(path: Path, info: dict[str, str]) -> None:
+    """Write the info file with mode 0600 from the start (it holds a token)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(info, fh)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def prepare(root: Path, listen: str, info_file: Path, state_dir: Path | None = None,
+            token_ttl_s: float = DEFAULT_TOKEN_TTL_S) -> tuple[socket.socket, Path, Path, bytes]:
+    """Bind the socket (port 0 picks one), make the certificate and the first token."""
+    if not root.is_dir():
+        raise ConfigError(f"agent root {root} is not a directory")
+    host, port = parse_listen(listen)
+    state = state_dir or info_file.with_name(info_file.name + ".state")
+    cert, key = tls.ensure_certificate(state, host)
+    secret = tokens.load_secret(state)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    token = tokens.mint(secret, expires_at=time.time() + token_ttl_s, scope="rw")
+    url_host = f"[{host}]" if ":" in host else host
+    write_info(info_file, {"url": f"https://{url_host}:{bound}", "token": token,
+                           "fingerprint": tls.fingerprint_pem(cert.read_bytes())})
+    return sock, cert, key, secret
+
+
+def serve(root: Path, listen: str, info_file: Path, state_dir: Path | None = None) -> None:
+    """Run the agent in the foreground until interrupted."""
+    import uvicorn
+
+    from computenet.transfer.agent_app import build_app
+
+    sock, cert, key, secret = prepare(root, listen, info_file, state_dir)
+    config = uvicorn.Config(build_app(root, secret), ssl_certfile=str(cert),
+                            ssl_keyfile=str(key), log_level="warning", access_log=False,
+                            h11_max_incomplete_event_size=1 << 20)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,155 @@
+"""An endpoint on a site agent, over HTTPS pinned to the agent's certificate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+
+from computenet import errors
+from computenet.errors import TransferError
+from computenet.transfer import batch, chunks
+from computenet.transfer.endpoint import BatchItem, Endpoint, Entry, FileStat, PartIdent
+from computenet.transfer.tls import pinned_context
+
+
+@dataclass(frozen=True)
+class AgentAccess:
+    """How to reach an agent: its URL, a token, the pinned certificate fingerprint."""
+
+    url: str
+    token: str
+    fingerprint: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AgentAccess:
+        try:
+            return cls(str(data["url"]), str(data["token"]), str(data["fingerprint"]))
+        except KeyError as exc:
+            raise errors.ConfigError(f"agent info lacks {exc.args[0]!r}") from exc
+
+    def to_dict(self) -> dict[str, str]:
+        return {"url": self.url, "token": self.token, "fingerprint": self.fingerprint}
+
+
+class AgentEndpoint(Endpoint):
+    remote = True
+
+    def __init__(self, access: AgentAccess, *, name: str = "agent", parallel: int = 4,
+                 timeout_s: float = 300.0) -> None:
+        self.access = access
+        self.name = name
+        self._parallel = parallel
+        self._timeout_s = timeout_s
+        self._client: httpx2.AsyncClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def _http(self) -> httpx2.AsyncClient:
+        async with self._lock:
+            if self._client is None:
+                parts = urlsplit(self.access.url)
+                if parts.scheme != "https" or not parts.hostname:
+                    raise errors.ConfigError(f"agent url {self.access.url!r} must be https://")
+                ctx = await asyncio.to_thread(pinned_context, parts.hostname,
+                                              parts.port or 443, self.access.fingerprint)
+                self._client = httpx2.AsyncClient(
+                    base_url=self.access.url.rstrip("/") + "/v1", verify=ctx,
+                    headers={"authorization": f"Bearer {self.access.token}"},
+                    timeout=httpx2.Timeout(self._timeout_s, connect=15.0),
+                    limits=httpx2.Limits(max_connections=self._parallel + 2,
+                                         max_keepalive_connections=self._parallel + 2),
+                )
+            return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                    content: bytes | None = None) -> httpx2.Response:
+        client = await self._http()
+        try:
+            resp = await client.request(method, path, params=params, content=content)
+        except httpx2.TransportError as exc:
+            raise TransferError(f"agent {self.name} ({self.access.url}): {exc or type(exc)}",
+                                transient=True) from exc
+        if resp.status_code >= 400:
+            try:
+                raise errors.from_dict(resp.json())
+            except ValueError:
+                raise TransferError(f"agent {self.name} answered {resp.status_code}",
+                                    transient=resp.status_code >= 500) from None
+        return resp
+
+    async def _json(self, method: str, path: str, **kw: Any) -> Any:
+        return (await self._call(method, path, **kw)).json()
+
+    # ----- reading --------------------------------------------------------
+    async def stat(self, path: str) -> FileStat | None:
+        data = await self._json("GET", "/stat", params={"path": path})
+        return FileStat(**data) if data else None
+
+    async def walk(self, path: str) -> list[Entry]:
+        rows = await self._json("GET", "/walk", params={"path": path})
+        return [Entry(str(r[0]), int(r[1]), int(r[2]), int(r[3]), bool(r[4])) for r in rows]
+
+    async def read(self, path: str, offset: int, length: int) -> bytes:
+        params = {"path": path, "offset": offset, "length": length}
+        return (await self._call("GET", "/read", params=params)).content
+
+    async def read_batch(self, paths: list[str]) -> list[bytes]:
+        resp = await self._call("POST", "/read-batch", content=json.dumps(paths).encode())
+        return batch.unpack_blobs(resp.content)
+
+    async def hash_chunks(self, path: str, chunk_size: int, *, part: bool = False) -> list[str]:
+        params = {"path": path, "chunk_size": chunk_size, "part": "1" if part else "0"}
+        return [str(d) for d in await self._json("GET", "/hash", params=params)]
+
+    # ----- writing --------------------------------------------------------
+    async def mkdirs(self, path: str) -> None:
+        await self._call("POST", "/mkdirs", params={"path": path})
+
+    async def begin(self, path: str, ident: PartIdent) -> dict[int, str]:
+        body = json.dumps(ident.to_dict()).encode()
+        done = await self._json("POST", "/begin", params={"path": path}, content=body)
+        return {int(k): str(v) for k, v in done.items()}
+
+    async def write_chunk(self, path: str, index: int, offset: int, data: bytes, digest: str,
+                          *, compressed: bool = False) -> None:
+        params = {"path": path, "index": index, "offset": offset, "digest": digest,
+                  "z": "1" if compressed else "0"}
+        await self._call("PUT", "/chunk", params=params, content=data)
+
+    async def finish(self, path: str, mode: int, mtime_ns: int) -> None:
+        await self._call("POST", "/finish",
+                         params={"path": path, "mode": mode, "mtime_ns": mtime_ns})
+
+    async def abort(self, path: str) -> None:
+        await self._call("POST", "/abort", params={"path": path})
+
+    async def write_batch(self, items: list[BatchItem], *, compressed: bool = False) -> int:
+        body = batch.pack(items)
+        z = "0"
+        if compressed:
+            packed = await asyncio.to_thread(chunks.compress, body)
+            if packed is not None:
+                body, z = packed, "1"
+        await self._call("POST", "/batch", params={"z": z}, content=body)
+        return len(body)
+
+    # ----- agent-only -----------------------------------------------------
+    async def mint_token(self, *, ttl_s: float = 3600, scope: str = "r") -> str:
+        body = json.dumps({"ttl_s": ttl_s, "scope": scope}).encode()
+        return str((await self._json("POST", "/tokens", content=body))["token"])
+
+    async def start_pull(self, request: dict[str, Any]) -> str:
+        body = json.dumps(request).encode()
+        return str((await self._json("POST", "/pull", content=body))["id"])
+
+    async def pull_status(self, pull_id: str) -> dict[str, Any]:
+        return dict(await self._json("GET", f"/pull/{pull_id}"))

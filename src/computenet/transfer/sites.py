@@ -1,0 +1,46 @@
+"""Sites as endpoints: a site's kind and config become an Endpoint.
+
+Kinds: ``agent`` (url, token, fingerprint), ``path`` (root: a directory this
+machine sees, e.g. a shared file system) and ``sftp`` (host, port, user,
+root, key_path, known_hosts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from computenet.errors import ConfigError
+from computenet.transfer.endpoint import Endpoint
+
+SITE_KINDS = ("agent", "path", "sftp")
+SECRET_KEYS = ("token",)
+
+
+def open_endpoint(name: str, kind: str, config: dict[str, Any], *,
+                  parallel: int = 4) -> Endpoint:
+    """An endpoint for a site (not connected yet; it connects on first use)."""
+    if kind == "agent":
+        from computenet.transfer.agent_client import AgentAccess, AgentEndpoint
+
+        return AgentEndpoint(AgentAccess.from_dict(config), name=name, parallel=parallel)
+    if kind == "path":
+        from computenet.transfer.local import LocalEndpoint
+
+        return LocalEndpoint(Path(str(config["root"])), name=name)
+    if kind == "sftp":
+        from computenet.transfer.sftp import SftpAccess, SftpEndpoint
+
+        try:
+            access = SftpAccess(str(config["host"]), int(config.get("port", 22)),
+                                str(config["user"]), str(config["root"]),
+                                str(config["key_path"]), config.get("known_hosts"))
+        except KeyError as exc:
+            raise ConfigError(f"site {name}: SFTP config lacks {exc.args[0]!r}") from exc
+        return SftpEndpoint(access, name=name)
+    raise ConfigError(f"site {name}: unknown kind {kind!r} (expected one of {SITE_KINDS})")
+
+
+def public_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The config without secrets, for listings."""
+    return {k: ("***" if k in SECRET_KEYS else v) for k, v in config.items()}
