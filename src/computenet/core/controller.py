@@ -22,7 +22,7 @@ from computenet.clock import Clock
 from computenet.config import Settings
 from computenet.core.cluster_state import ClusterStates
 from computenet.core.dependencies import dependency_status
-from computenet.core.service import embedded_fit
+from computenet.core.service import accounting_guard, embedded_fit
 from computenet.errors import ClusterError, ComputeNetError, ConflictError
 from computenet.model import AttemptRequest, AttemptStatus, JobSpec, JobState, SnapshotJob
 from computenet.store import jobs as repo
@@ -63,6 +63,7 @@ class Controller:
         self._task: asyncio.Task[None] | None = None
         self._cancel_sent: set[tuple[str, str]] = set()
         self.passes = 0
+        self._guard = accounting_guard()
 
     # ----- lifecycle -----------------------------------------------------
     def start(self) -> None:
@@ -209,6 +210,12 @@ class Controller:
                         repo.update_fields(s, job, now=now, reason="JobArrayTaskLimit")
                     continue
                 active_by_array[job.array_job_id] += 1
+            if self._guard is not None:
+                hold = self._guard.hold_reason(s, job, spec)
+                if hold is not None:
+                    if job.reason != hold:
+                        repo.update_fields(s, job, now=now, reason=hold)
+                    continue
             ready.append(job.id)
         return ready
 
@@ -257,6 +264,10 @@ class Controller:
                     _, why = embedded_fit(spec, view.info)
                     if why is None:
                         usable.append(view)
+                if self._guard is not None:
+                    left = self._guard.budget_left(s, job.project)
+                    if left is not None:
+                        usable = [replace(v, budget_left=left) for v in usable]
                 placement = place(
                     spec, usable, now=now, policy=spec.policy or self.settings.default_policy
                 )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from computenet.clock import Clock, SystemClock
 from computenet.config import ClusterConfig, Settings
@@ -15,6 +17,31 @@ from computenet.store.users import ensure_user, new_token
 
 if TYPE_CHECKING:
     from computenet.clusters.base import ClusterAdapter
+
+
+class Service(Protocol):
+    """A background part of the server (telemetry collection, accounting)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+#: Modules that may provide ``make_service(runtime) -> Service``; absent ones are skipped.
+SERVICE_MODULES = ("computenet.telemetry.service", "computenet.accounting.service")
+
+
+def _optional_services() -> list[Callable[[Runtime], Service]]:
+    makers = []
+    for name in SERVICE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        makers.append(module.make_service)
+    return makers
 
 
 def make_adapter(config: ClusterConfig, settings: Settings, clock: Clock) -> ClusterAdapter:
@@ -79,13 +106,18 @@ class Runtime:
         from computenet.core.controller import Controller
 
         self.controller = Controller(self.store, self.adapters, settings, self.clock)
+        self.services: list[Service] = [make(self) for make in _optional_services()]
 
     async def start(self) -> None:
         for adapter in self.adapters.values():
             await adapter.start()
         self.controller.start()
+        for service in self.services:
+            await service.start()
 
     async def stop(self) -> None:
+        for service in reversed(self.services):
+            await service.stop()
         await self.controller.stop()
         for adapter in self.adapters.values():
             await adapter.close()

@@ -175,3 +175,20 @@ def request_cancel(session: Session, who: Principal, text: str, now: float) -> l
                 state = JobState(job.state)
         results.append({"id": job.id, "state": job.state, "changed": True, "message": "ok"})
     return results
+
+
+def accounting_guard() -> Any:
+    """The accounting module's guard, if installed: budgets and quotas.
+
+    It provides ``check_submission(session, who, specs, now)`` (raises
+    ``QuotaError``), ``hold_reason(session, job, spec) -> str | None`` (a
+    quota that keeps a job pending now) and ``budget_left(session, project)``.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module("computenet.accounting.guard")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("computenet.accounting", "computenet.accounting.guard"):
+            return None
+        raise

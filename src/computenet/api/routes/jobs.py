@@ -82,7 +82,10 @@ async def submit(
         placement = place(spec, usable, now=now, policy=spec.policy or settings.default_policy)
         return JSONResponse({"spec": spec_summary(spec), "placement": placement.to_dict()})
     service.check_feasible(spec, infos, now)
+    guard = service.accounting_guard()
     with runtime.store.session() as session:
+        if guard is not None:
+            guard.check_submission(session, who, [spec], now)
         rows = repo.create_jobs(session, [repo.NewJob(spec, who.name, who.project)], now)
         body = repo.job_to_dict(rows[0])
         if spec.array:
@@ -132,7 +135,10 @@ def bulk_submit(
         except SpecError as exc:
             raise type(exc)(f"job {i}: {exc.message}", index=i) from exc
         new.append(repo.NewJob(spec, who.name, who.project))
+    guard = service.accounting_guard()
     with runtime.store.session() as session:
+        if guard is not None:
+            guard.check_submission(session, who, [n.spec for n in new], now)
         rows = repo.create_jobs(session, new, now)
         ids = [r.id for r in rows]
     runtime.controller.wake()
