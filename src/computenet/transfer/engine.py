@@ -23,6 +23,7 @@ from computenet.transfer.local import verify_digests
 from computenet.transfer.ratelimit import RateLimiter
 
 Progress = Callable[[int], None]
+OnTotal = Callable[[int, int], None]  # (bytes_total, files), once the source is walked
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,12 @@ class Copier:
     """One copy between two endpoints; create per copy, then ``await run()``."""
 
     def __init__(self, src: Endpoint, src_path: str, dst: Endpoint, dst_path: str,
-                 opts: CopyOptions, progress: Progress | None = None) -> None:
+                 opts: CopyOptions, progress: Progress | None = None,
+                 on_total: OnTotal | None = None) -> None:
         self.src, self.src_path, self.dst, self.dst_path = src, src_path, dst, dst_path
         self.opts = opts
         self.progress = progress or (lambda _n: None)
+        self.on_total = on_total or (lambda _b, _f: None)
         self.result = CopyResult()
         self.limiter = RateLimiter(opts.limit_bytes_per_s) if opts.limit_bytes_per_s else None
         self.slots = asyncio.Semaphore(max(1, opts.parallel))
@@ -101,6 +104,7 @@ class Copier:
         files = [e for e in entries if not e.is_dir]
         self.result.files = len(files)
         self.result.bytes_total = sum(e.size for e in files)
+        self.on_total(self.result.bytes_total, len(files))
         if self.opts.checksum_only:
             await self._compare(files, target)
         else:
@@ -294,6 +298,18 @@ async def _bounded(jobs: list, limit: int) -> None:  # type: ignore[type-arg]
 
 
 async def copy(src: Endpoint, src_path: str, dst: Endpoint, dst_path: str,
-               opts: CopyOptions | None = None, progress: Progress | None = None) -> CopyResult:
-    """Copy ``src_path`` on ``src`` to ``dst_path`` on ``dst`` (see ``target_path``)."""
-    return await Copier(src, src_path, dst, dst_path, opts or CopyOptions(), progress).run()
+               opts: CopyOptions | None = None, progress: Progress | None = None,
+               on_total: OnTotal | None = None) -> CopyResult:
+    """Copy ``src_path`` on ``src`` to ``dst_path`` on ``dst`` (see ``target_path``).
+
+    With two site agents the destination pulls from the source directly, so
+    the bytes never pass through this machine.
+    """
+    from computenet.transfer.agent_client import AgentEndpoint
+
+    opts = opts or CopyOptions()
+    if isinstance(src, AgentEndpoint) and isinstance(dst, AgentEndpoint):
+        from computenet.transfer.pull import third_party_copy
+
+        return await third_party_copy(src, src_path, dst, dst_path, opts, progress, on_total)
+    return await Copier(src, src_path, dst, dst_path, opts, progress, on_total).run()

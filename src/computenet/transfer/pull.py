@@ -13,7 +13,7 @@ from typing import Any
 
 from computenet.errors import ComputeNetError, TransferError, from_dict
 from computenet.transfer.agent_client import AgentAccess, AgentEndpoint
-from computenet.transfer.engine import CopyOptions, CopyResult, copy
+from computenet.transfer.engine import Copier, CopyOptions, CopyResult
 from computenet.transfer.local import LocalEndpoint
 
 PULL_TOKEN_TTL_S = 6 * 3600
@@ -35,8 +35,11 @@ async def start_pull(local: LocalEndpoint, req: dict[str, Any], status: dict[str
         source = AgentEndpoint(AgentAccess.from_dict(req["source"]), name="source",
                                parallel=int(req["options"].get("parallel", 4)))
         async with source:
-            result = await copy(source, str(req["src_path"]), local, str(req["dst_path"]),
-                                CopyOptions(**req["options"]), progress)
+            def on_total(nbytes: int, files: int) -> None:
+                status.update(bytes_total=nbytes, files=files)
+
+            result = await Copier(source, str(req["src_path"]), local, str(req["dst_path"]),
+                                  CopyOptions(**req["options"]), progress, on_total).run()
         status.update(state="completed", result=result.to_dict())
     except ComputeNetError as exc:
         status.update(state="failed", error=exc.to_dict())
@@ -46,15 +49,19 @@ async def start_pull(local: LocalEndpoint, req: dict[str, Any], status: dict[str
 
 async def third_party_copy(src: AgentEndpoint, src_path: str, dst: AgentEndpoint, dst_path: str,
                            opts: CopyOptions, progress: Callable[[int], None] | None = None,
-                           poll_s: float = 0.5) -> CopyResult:
+                           on_total: Callable[[int, int], None] | None = None,
+                           poll_s: float = 0.2) -> CopyResult:
     """Ask ``dst`` to pull ``src_path`` from ``src``; wait, relaying progress."""
     token = await src.mint_token(ttl_s=PULL_TOKEN_TTL_S, scope="r")
     access = AgentAccess(src.access.url, token, src.access.fingerprint)
     pull_id = await dst.start_pull({"source": access.to_dict(), "src_path": src_path,
                                     "dst_path": dst_path, "options": options_to_dict(opts)})
-    reported = 0
+    reported, totalled = 0, False
     while True:
         status = await dst.pull_status(pull_id)
+        if on_total and not totalled and "bytes_total" in status:
+            on_total(int(status["bytes_total"]), int(status["files"]))
+            totalled = True
         done = int(status.get("bytes_done", 0))
         if progress and done > reported:
             progress(done - reported)

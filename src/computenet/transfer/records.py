@@ -16,7 +16,7 @@ from computenet.store.tables_transfer import (
     TransferEventRow,
     TransferRow,
 )
-from computenet.transfer.sites import SITE_KINDS, public_config
+from computenet.transfer.sites import SITE_KINDS, check_config, public_config
 
 
 def site_dict(row: SiteRow, *, secrets: bool = False) -> dict[str, Any]:
@@ -40,6 +40,7 @@ def add_site(session: Session, name: str, kind: str, config: dict[str, Any], *,
              by: str, now: float | None = None) -> SiteRow:
     if kind not in SITE_KINDS:
         raise SpecError(f"unknown site kind {kind!r} (expected one of {', '.join(SITE_KINDS)})")
+    check_config(kind, config)
     if session.get(SiteRow, name) is not None:
         raise ConflictError(f"site {name!r} exists (remove it first)")
     row = SiteRow(name=name, kind=kind, config=config, created_by=by,
@@ -76,6 +77,7 @@ def create_transfer(session: Session, *, owner: str, project: str, source: str, 
                       options=options, bytes_total=0, bytes_sent=0, files=0, created_at=now,
                       updated_at=now)
     session.add(row)
+    session.flush()  # the event's foreign key needs the row first (no ORM relationship)
     session.add(TransferEventRow(transfer_id=row.id, time=now, state="running",
                                  message=f"{source} -> {dest}", bytes_sent=0))
     return row

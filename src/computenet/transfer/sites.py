@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from computenet.errors import ConfigError
+from computenet.errors import ConfigError, SpecError
 from computenet.transfer.endpoint import Endpoint
 
 SITE_KINDS = ("agent", "path", "sftp")
@@ -39,6 +39,19 @@ def open_endpoint(name: str, kind: str, config: dict[str, Any], *,
             raise ConfigError(f"site {name}: SFTP config lacks {exc.args[0]!r}") from exc
         return SftpEndpoint(access, name=name)
     raise ConfigError(f"site {name}: unknown kind {kind!r} (expected one of {SITE_KINDS})")
+
+
+REQUIRED_KEYS = {"agent": ("url", "token", "fingerprint"), "path": ("root",),
+                 "sftp": ("host", "user", "root", "key_path")}
+
+
+def check_config(kind: str, config: dict[str, Any]) -> None:
+    """``SpecError`` when a site's config lacks what its kind needs."""
+    if kind not in REQUIRED_KEYS:
+        raise SpecError(f"unknown site kind {kind!r} (expected one of {SITE_KINDS})")
+    missing = [k for k in REQUIRED_KEYS[kind] if not config.get(k)]
+    if missing:
+        raise SpecError(f"{kind} site config lacks {', '.join(missing)}")
 
 
 def public_config(config: dict[str, Any]) -> dict[str, Any]:
