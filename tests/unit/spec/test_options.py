@@ -65,3 +65,14 @@ def test_every_ignore_or_refuse_row_gives_a_reason() -> None:
     assert BY_NAME["reservation"].embedded is Embedded.REFUSE
     assert BY_NAME["mail-type"].embedded is Embedded.IGNORE
     assert BY_NAME["exclusive"].arg is Arg.OPTIONAL
+
+
+def test_the_options_page_lists_every_option() -> None:
+    from pathlib import Path
+
+    page = Path(__file__).parents[3] / "docs" / "sbatch-options.md"
+    text = page.read_text(encoding="utf-8")
+    for opt in OPTIONS:
+        row = f"| `--{opt.name}` | {'-' + opt.short if opt.short else ''} |"
+        assert row in text, opt.name
+        assert f"{opt.embedded.value}: {opt.why}" in text or opt.scope is Scope.CLIENT, opt.name
