@@ -8,14 +8,12 @@ and their inter-arrival times may be compressed by a ``load_factor`` (the
 
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from computenet.sim.errors import SimError, TraceError
-
-_MAX_PROCS = re.compile(r"^;\s*Max(?:Procs|Nodes)\s*:\s*(\d+)")
+from computenet.sim.swf import SwfTrace
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,49 +40,25 @@ def centre_name(path: Path) -> str:
 
 
 def read_centre(path: Path, *, window_days: float | None = None) -> Centre:
-    """Load one SWF trace: jobs with a positive run time and size, time-aligned.
-
-    Size is the allocated processors (field 5), else the requested (8); the
-    estimate is the requested time (9), raised to the run time when smaller.
-    """
-    opener = gzip.open if path.suffix == ".gz" else open
-    capacity = 0
-    rows: list[tuple[int, float, int, float, float]] = []
-    try:
-        with opener(path, "rt") as fh:  # type: ignore[operator]
-            for lineno, line in enumerate(fh, 1):
-                if line.startswith(";"):
-                    m = _MAX_PROCS.match(line)
-                    # MaxProcs wins over MaxNodes (1 processor per node otherwise)
-                    if m and ("Procs" in line or capacity == 0):
-                        capacity = int(m.group(1))
-                    continue
-                f = line.split()
-                if not f:
-                    continue
-                if len(f) < 9:
-                    raise TraceError(f"{path}:{lineno}: expected 18 SWF fields")
-                runtime = float(f[3])
-                procs = int(f[4]) if int(f[4]) > 0 else int(f[7])
-                if runtime <= 0 or procs <= 0:
-                    continue
-                req = float(f[8])
-                rows.append((int(f[0]), float(f[1]), procs, runtime, max(req, runtime)))
-    except (OSError, ValueError, EOFError) as exc:
-        raise TraceError(f"cannot read trace {path}: {exc}") from exc
-    if not rows:
-        raise TraceError(f"{path}: no jobs with a positive run time")
-    if capacity <= 0:
-        capacity = max(r[2] for r in rows)
-    rows.sort(key=lambda r: r[1])
-    t0 = rows[0][1]
+    """Load one SWF trace with the replay's cleaning rules (``sim.swf``):
+    positive run time and size, no job wider than the machine, estimate =
+    requested time raised to the run time. Times start at 0."""
+    trace = SwfTrace(path)
+    capacity = trace.header.machine_procs
+    if not capacity:
+        raise TraceError(f"{path.name}: no MaxProcs or MaxNodes in the header")
     limit = None if window_days is None else window_days * 86400.0
-    jobs = tuple(
-        TraceJob(jid, sub - t0, min(procs, capacity), run, est)
-        for jid, sub, procs, run, est in rows
-        if limit is None or sub - t0 < limit
-    )
-    return Centre(centre_name(path), capacity, jobs)
+    jobs: list[TraceJob] = []
+    t0: float | None = None
+    for j in trace.jobs(capacity):
+        if t0 is None:
+            t0 = j.submit
+        if limit is not None and j.submit - t0 >= limit:
+            break
+        jobs.append(TraceJob(j.job_id, j.submit - t0, j.procs, j.runtime_s, j.estimate_s))
+    if not jobs:
+        raise TraceError(f"{path.name}: no jobs to replay")
+    return Centre(centre_name(path), capacity, tuple(jobs))
 
 
 def compress(centre: Centre, load_factor: float) -> Centre:
