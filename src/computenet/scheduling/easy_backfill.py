@@ -141,9 +141,15 @@ class EasyBackfillScheduler:
             self._shadow = now
             self._extra = -need
             return
-        for end, _seq, procs in self._ends:
+        ends = self._ends
+        for index, (end, _seq, procs) in enumerate(ends):
             need -= procs
             if need <= 0:
+                # every job ending at the shadow time frees its processors then
+                for later_end, _later_seq, later_procs in ends[index + 1 :]:
+                    if later_end != end:
+                        break
+                    need -= later_procs
                 self._shadow = end
                 self._extra = -need
                 return

@@ -60,6 +60,9 @@ def naive_easy(
         if avail >= head.procs:
             shadow = end
             break
+    # the extra processors are all those free at the shadow time, including
+    # every job that ends exactly then
+    avail = free + sum(procs for end, procs in ends if end <= shadow)
     extra = avail - head.procs
     if shortest_first:
         rest = sorted(rest, key=lambda job: job.estimate_s)  # stable: ties keep queue order
