@@ -49,9 +49,15 @@ class Transport(Protocol):
     """Runs cluster commands. ``idempotent=False`` (sbatch) forbids a retry
     once the command may have reached the remote side."""
 
-    async def run(self, argv: Sequence[str], *, input: bytes | None = None,
-                  env: Mapping[str, str] | None = None, timeout_s: float = 60.0,
-                  idempotent: bool = True) -> CompletedCommand: ...
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 60.0,
+        idempotent: bool = True,
+    ) -> CompletedCommand: ...
 
     async def read_file(self, path: str, offset: int = 0, limit: int = 1 << 20) -> bytes:
         """Bytes of a file from ``offset``; empty if it does not exist (yet)."""
@@ -73,16 +79,26 @@ class LocalTransport:
         self.base_env = dict(base_env or {})
         self.cwd = cwd
 
-    async def run(self, argv: Sequence[str], *, input: bytes | None = None,
-                  env: Mapping[str, str] | None = None, timeout_s: float = 60.0,
-                  idempotent: bool = True) -> CompletedCommand:
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 60.0,
+        idempotent: bool = True,
+    ) -> CompletedCommand:
         full_env = {**os.environ, **self.base_env, **(env or {})}
         check_env_names(env or {})
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.PIPE if input is not None
-                else asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=full_env, cwd=self.cwd)
+                *argv,
+                stdin=asyncio.subprocess.PIPE if input is not None else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=full_env,
+                cwd=self.cwd,
+            )
         except FileNotFoundError as exc:
             raise ClusterError(f"{argv[0]}: command not found on this machine") from exc
         except OSError as exc:
@@ -146,9 +162,15 @@ class FakeTransport:
     calls: list[Call] = field(default_factory=list)
     unavailable: bool = False
 
-    async def run(self, argv: Sequence[str], *, input: bytes | None = None,
-                  env: Mapping[str, str] | None = None, timeout_s: float = 60.0,
-                  idempotent: bool = True) -> CompletedCommand:
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 60.0,
+        idempotent: bool = True,
+    ) -> CompletedCommand:
         check_env_names(env or {})
         call = Call(tuple(argv), input, dict(env or {}))
         self.calls.append(call)
@@ -169,7 +191,7 @@ class FakeTransport:
     async def read_file(self, path: str, offset: int = 0, limit: int = 1 << 20) -> bytes:
         if self.unavailable:
             raise ClusterUnavailable("fake transport: connection refused")
-        return self.files.get(path, b"")[offset:offset + limit]
+        return self.files.get(path, b"")[offset : offset + limit]
 
     async def close(self) -> None:
         return None

@@ -33,6 +33,7 @@ from computenet.model import (
     AttemptRequest,
     AttemptStatus,
     ClusterInfo,
+    JobState,
     NodeSnapshot,
     NodeType,
     PartitionInfo,
@@ -41,17 +42,31 @@ from computenet.model import (
     Usage,
 )
 
-_UNREACHABLE = ("unable to contact slurm controller", "socket timed out", "connection refused",
-                "zero bytes were transmitted", "communication connection failure",
-                "connection timed out", "munge", "transport endpoint", "in standby mode",
-                "slurm_persist_conn_open")
+_UNREACHABLE = (
+    "unable to contact slurm controller",
+    "socket timed out",
+    "connection refused",
+    "zero bytes were transmitted",
+    "communication connection failure",
+    "connection timed out",
+    "munge",
+    "transport endpoint",
+    "in standby mode",
+    "slurm_persist_conn_open",
+)
 _GONE = ("invalid job id", "already completing or completed")
 _NO_JSON = ("unrecognized option", "invalid option", "plugin", "--json")
 
 
 class SlurmCluster(ClusterAdapter):
-    def __init__(self, config: ClusterConfig, transport: Transport | None = None, *,
-                 clock: Clock | None = None, command_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        config: ClusterConfig,
+        transport: Transport | None = None,
+        *,
+        clock: Clock | None = None,
+        command_timeout_s: float = 60.0,
+    ) -> None:
         self.name = config.name
         self.config = config
         self.transport: Transport = transport or _default_transport(config)
@@ -65,12 +80,21 @@ class SlurmCluster(ClusterAdapter):
         self._jobcomp: dict[str, p.SlurmJob] = {}
 
     # ----- plumbing ----------------------------------------------------------------
-    async def _run(self, argv: Sequence[str], *, input: bytes | None = None,
-                   env: dict[str, str] | None = None, idempotent: bool = True
-                   ) -> CompletedCommand:
-        return await self.transport.run(argv, input=input, idempotent=idempotent,
-                                        env={"SLURM_TIME_FORMAT": "%s", **(env or {})},
-                                        timeout_s=self.command_timeout_s)
+    async def _run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        env: dict[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> CompletedCommand:
+        return await self.transport.run(
+            argv,
+            input=input,
+            idempotent=idempotent,
+            env={"SLURM_TIME_FORMAT": "%s", **(env or {})},
+            timeout_s=self.command_timeout_s,
+        )
 
     def _error(self, what: str, result: CompletedCommand) -> ClusterError:
         message = " ".join(result.err.split("\n")) or f"exit status {result.returncode}"
@@ -130,8 +154,7 @@ class SlurmCluster(ClusterAdapter):
                 self._json = False
             else:
                 raise self._error("squeue", result)
-        result = await self._run(["squeue", "-h", "-t", "all", "-o", p.SQUEUE_FORMAT,
-                                  *jobs_opt])
+        result = await self._run(["squeue", "-h", "-t", "all", "-o", p.SQUEUE_FORMAT, *jobs_opt])
         if result.returncode != 0:
             if ids and "invalid job id" in result.err.lower():
                 return []
@@ -152,11 +175,12 @@ class SlurmCluster(ClusterAdapter):
         except p.SlurmOutputError as exc:
             raise self._bad_output(exc) from exc
         for job in jobs:
-            self._paths[job.job_id] = (job.stdout, job.stderr)
+            self._remember_paths(job)
         return next((j for j in jobs if j.job_id == native_id), None)
 
-    async def _sacct(self, ids: Sequence[str], *, steps: bool = False,
-                     since: str | None = None) -> list[p.SacctRow]:
+    async def _sacct(
+        self, ids: Sequence[str], *, steps: bool = False, since: str | None = None
+    ) -> list[p.SacctRow]:
         argv = ["sacct", "-P", "-n", "-o", ",".join(p.SACCT_FIELDS)]
         argv += ["-j", ",".join(ids)] if ids else ["-S", since or "now-14days"]
         if not steps:
@@ -175,7 +199,7 @@ class SlurmCluster(ClusterAdapter):
         chunk = 4 << 20
         while True:
             data = await self.transport.read_file(path, self._jobcomp_offset, chunk)
-            complete = data[:data.rfind(b"\n") + 1]
+            complete = data[: data.rfind(b"\n") + 1]
             self._jobcomp.update(p.parse_jobcomp(complete.decode("utf-8", "replace")))
             self._jobcomp_offset += len(complete)
             if len(data) < chunk or not complete:
@@ -201,9 +225,13 @@ class SlurmCluster(ClusterAdapter):
                     found[job_id] = await self._scontrol_job(job_id) or job
         found |= await self._finished([i for i in ids if i not in found])
         for job in found.values():
-            if job.stdout and job.job_id not in self._paths:
-                self._paths[job.job_id] = (job.stdout, job.stderr)
+            self._remember_paths(job)
         return found
+
+    def _remember_paths(self, job: p.SlurmJob) -> None:
+        # A pending array element's path still holds NO_VAL for %a (22.05): wait for the start.
+        if job.stdout and job.state is not JobState.QUEUED and job.job_id not in self._paths:
+            self._paths[job.job_id] = (job.stdout, job.stderr)
 
     # ----- ClusterAdapter ------------------------------------------------------------------
     async def submit(self, request: AttemptRequest) -> str:
@@ -216,8 +244,9 @@ class SlurmCluster(ClusterAdapter):
             raise self._error("sbatch", result)
         native_id = result.out.strip().split(";")[0]
         if not native_id.isdigit():
-            raise ClusterError(f"{self.name}: sbatch printed no job id: {result.out[:200]!r}",
-                               transient=True)
+            raise ClusterError(
+                f"{self.name}: sbatch printed no job id: {result.out[:200]!r}", transient=True
+            )
         return native_id
 
     async def find(self, tag: str) -> str | None:
@@ -231,22 +260,33 @@ class SlurmCluster(ClusterAdapter):
 
     async def status(self, native_ids: Sequence[str]) -> dict[str, AttemptStatus]:
         jobs = await self._jobs(native_ids)
-        return {i: AttemptStatus(native_id=i, state=j.state, exit_code=j.exit_code,
-                                 reason=j.reason, start_time=j.start_time,
-                                 end_time=j.end_time, node_list=j.node_list)
-                for i, j in jobs.items()}
+        return {
+            i: AttemptStatus(
+                native_id=i,
+                state=j.state,
+                exit_code=j.exit_code,
+                reason=j.reason,
+                start_time=j.start_time,
+                end_time=j.end_time,
+                node_list=j.node_list,
+            )
+            for i, j in jobs.items()
+        }
 
     async def cancel(self, native_id: str) -> None:
         result = await self._run(["scancel", native_id])
         if result.returncode != 0 and not any(s in result.err.lower() for s in _GONE):
             raise self._error("scancel", result)
 
-    async def output(self, native_id: str, stream: str = "stdout", offset: int = 0,
-                     limit: int = 1 << 20) -> bytes:
+    async def output(
+        self, native_id: str, stream: str = "stdout", offset: int = 0, limit: int = 1 << 20
+    ) -> bytes:
         if stream not in ("stdout", "stderr"):
             raise ClusterError(f"no stream {stream!r}: want stdout or stderr")
         if native_id not in self._paths:
-            await self._scontrol_job(native_id)
+            job = await self._scontrol_job(native_id)
+            if job is not None and job.state is JobState.QUEUED:
+                return b""
         stdout, stderr = self._paths.get(native_id, (None, None))
         path = stdout if stream == "stdout" else stderr
         if path is None:
@@ -258,17 +298,27 @@ class SlurmCluster(ClusterAdapter):
         if ids and await self.accounting():
             return _usage_from_sacct(await self._sacct(ids, steps=True))
         now = self.clock.now()
-        return {i: Usage(native_id=i, elapsed_s=max(0.0, (j.end_time or now) - j.start_time),
-                         cpus=j.cpus, gpus=j.gpus, nodes=j.nodes, mem_bytes=j.mem_bytes)
-                for i, j in (await self._jobs(ids)).items() if j.start_time is not None}
+        return {
+            i: Usage(
+                native_id=i,
+                elapsed_s=max(0.0, (j.end_time or now) - j.start_time),
+                cpus=j.cpus,
+                gpus=j.gpus,
+                nodes=j.nodes,
+                mem_bytes=j.mem_bytes,
+            )
+            for i, j in (await self._jobs(ids)).items()
+            if j.start_time is not None
+        }
 
     async def start_estimates(self, native_ids: Sequence[str]) -> dict[str, float]:
         """Slurm's own start estimates for pending jobs (epoch seconds); jobs
         with no estimate yet (the backfill pass has not seen them) are left out."""
         if not native_ids:
             return {}
-        result = await self._run(["squeue", "--start", "-h", "-o", "%i|%S",
-                                  f"--jobs={','.join(native_ids)}"])
+        result = await self._run(
+            ["squeue", "--start", "-h", "-o", "%i|%S", f"--jobs={','.join(native_ids)}"]
+        )
         if result.returncode != 0:
             if "invalid job id" in result.err.lower():
                 return {}
@@ -276,8 +326,9 @@ class SlurmCluster(ClusterAdapter):
         return {k: v for k, v in p.parse_start_estimates(result.out).items() if k in native_ids}
 
     async def snapshot(self) -> Snapshot:
-        nodes_text, jobs = await asyncio.gather(self._ok(["sinfo", "--json"], "sinfo"),
-                                                self._squeue())
+        nodes_text, jobs = await asyncio.gather(
+            self._ok(["sinfo", "--json"], "sinfo"), self._squeue()
+        )
         try:
             nodes = p.parse_sinfo_nodes(nodes_text)
         except p.SlurmOutputError as exc:
@@ -287,15 +338,23 @@ class SlurmCluster(ClusterAdapter):
         for j in jobs:
             if j.state.terminal:
                 continue
-            entry = SnapshotJob(native_id=j.job_id, partition=j.partition or "",
-                                cpus=j.cpus, nodes=j.nodes,
-                                time_limit_s=j.time_limit_s or 365 * 86400,
-                                submit_time=j.submit_time or 0.0,
-                                start_time=j.start_time if j.state.value == "RUNNING" else None,
-                                gpus=j.gpus)
+            entry = SnapshotJob(
+                native_id=j.job_id,
+                partition=j.partition or "",
+                cpus=j.cpus,
+                nodes=j.nodes,
+                time_limit_s=j.time_limit_s or 365 * 86400,
+                submit_time=j.submit_time or 0.0,
+                start_time=j.start_time if j.state.value == "RUNNING" else None,
+                gpus=j.gpus,
+            )
             (running if entry.start_time is not None else pending).append(entry)
-        return Snapshot(time=self.clock.now(), nodes=tuple(nodes), running=tuple(running),
-                        pending=tuple(pending))
+        return Snapshot(
+            time=self.clock.now(),
+            nodes=tuple(nodes),
+            running=tuple(running),
+            pending=tuple(pending),
+        )
 
     async def info(self) -> ClusterInfo:
         if self.config.partitions:
@@ -303,9 +362,11 @@ class SlurmCluster(ClusterAdapter):
         if self._info is None:
             parts_text, nodes_text = await asyncio.gather(
                 self._ok(["scontrol", "show", "partition", "-o"], "scontrol show partition"),
-                self._ok(["sinfo", "--json"], "sinfo"))
-            self._info = _discover(self.config, p.parse_partitions(parts_text),
-                                   p.parse_sinfo_nodes(nodes_text))
+                self._ok(["sinfo", "--json"], "sinfo"),
+            )
+            self._info = _discover(
+                self.config, p.parse_partitions(parts_text), p.parse_sinfo_nodes(nodes_text)
+            )
         return self._info
 
     def features(self) -> dict[str, str | None]:
@@ -322,8 +383,9 @@ def _default_transport(config: ClusterConfig) -> Transport:
     if config.ssh:
         from computenet.clusters.slurm.ssh_transport import SshTransport
 
-        return SshTransport(config.ssh, key_path=config.ssh_key,
-                            known_hosts=config.ssh_known_hosts, base_env=env)
+        return SshTransport(
+            config.ssh, key_path=config.ssh_key, known_hosts=config.ssh_known_hosts, base_env=env
+        )
     return LocalTransport(base_env=env)
 
 
@@ -338,31 +400,48 @@ def _usage_from_sacct(rows: list[p.SacctRow]) -> dict[str, Usage]:
             continue
         tres = p.parse_tres(r.fields["AllocTRES"])
         out[r.job_id] = Usage(
-            native_id=r.job_id, elapsed_s=float(r.fields["ElapsedRaw"] or 0),
-            cpus=int(r.fields["AllocCPUS"] or 0), gpus=p.tres_gpus(tres),
-            nodes=int(r.fields["NNodes"] or 1), mem_bytes=p.parse_size_bytes(tres.get("mem")),
+            native_id=r.job_id,
+            elapsed_s=float(r.fields["ElapsedRaw"] or 0),
+            cpus=int(r.fields["AllocCPUS"] or 0),
+            gpus=p.tres_gpus(tres),
+            nodes=int(r.fields["NNodes"] or 1),
+            mem_bytes=p.parse_size_bytes(tres.get("mem")),
             cpu_time_s=p.parse_duration_s(r.fields["TotalCPU"]),
-            max_rss_bytes=peak.get(r.job_id))
+            max_rss_bytes=peak.get(r.job_id),
+        )
     return out
 
 
-def _discover(config: ClusterConfig, partitions: list[dict[str, str]],
-              nodes: list[NodeSnapshot]) -> ClusterInfo:
+def _discover(
+    config: ClusterConfig, partitions: list[dict[str, str]], nodes: list[NodeSnapshot]
+) -> ClusterInfo:
     infos = []
     for part in partitions:
         name = part["PartitionName"]
         members = [n for n in nodes if n.partition == name] or nodes
         first = members[0] if members else None
         limit = p.parse_duration_s(part.get("MaxTime"))
-        node_type = NodeType(cores=first.cpus if first else 1,
-                             mem_bytes=first.mem_bytes if first else 0,
-                             gpus=first.gpus if first else 0)
-        infos.append(PartitionInfo(
-            name=name, node_type=node_type,
-            nodes=int(part.get("TotalNodes") or len(members) or 1),
-            max_time_s=int(limit) if limit is not None else None,
-            default=part.get("Default") == "YES",
-            price_per_core_hour=config.price_per_core_hour or 0.0,
-            price_per_gpu_hour=config.price_per_gpu_hour or 0.0))
-    return ClusterInfo(name=config.name, kind="slurm", partitions=tuple(infos),
-                       site=config.site, region=config.region, scheduler=config.scheduler)
+        node_type = NodeType(
+            cores=first.cpus if first else 1,
+            mem_bytes=first.mem_bytes if first else 0,
+            gpus=first.gpus if first else 0,
+        )
+        infos.append(
+            PartitionInfo(
+                name=name,
+                node_type=node_type,
+                nodes=int(part.get("TotalNodes") or len(members) or 1),
+                max_time_s=int(limit) if limit is not None else None,
+                default=part.get("Default") == "YES",
+                price_per_core_hour=config.price_per_core_hour or 0.0,
+                price_per_gpu_hour=config.price_per_gpu_hour or 0.0,
+            )
+        )
+    return ClusterInfo(
+        name=config.name,
+        kind="slurm",
+        partitions=tuple(infos),
+        site=config.site,
+        region=config.region,
+        scheduler=config.scheduler,
+    )

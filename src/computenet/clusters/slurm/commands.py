@@ -27,24 +27,64 @@ from dataclasses import dataclass, field
 from computenet.model import AttemptRequest, JobSpec
 
 #: Network options: computenet acts on them, Slurm never sees them.
-NETWORK_PREFIXES = ("--policy", "--cluster", "--site", "--region", "--max-cost", "--deadline",
-                    "--hedge", "--app", "--input", "--output-stage")
+NETWORK_PREFIXES = (
+    "--policy",
+    "--cluster",
+    "--site",
+    "--region",
+    "--max-cost",
+    "--deadline",
+    "--hedge",
+    "--app",
+    "--input",
+    "--output-stage",
+)
 
 #: Options computenet sets itself, so the user's copy is dropped: the tag's
 #: comment, the chosen partition, one array element, the export list,
 #: dependencies (they name network jobs, which the controller waits for),
 #: and options that would change sbatch's output or make it block.
-_OWN_LONG = {"--comment", "--array", "--export", "--dependency", "--parsable", "--wait",
-             "--test-only", "--clusters", "-M", "--wrap"}
+_OWN_LONG = {
+    "--comment",
+    "--array",
+    "--export",
+    "--dependency",
+    "--parsable",
+    "--wait",
+    "--test-only",
+    "--clusters",
+    "-M",
+    "--wrap",
+}
 _OWN_SHORT = {"a": "--array", "d": "--dependency", "M": "--clusters", "W": "--wait"}
 #: sbatch's short options that take a value (so "-J -p" is a name, not -p).
 _SHORT_WITH_VALUE = set("aAbcCdDeFGiJLmMnNopqStwx")
 #: sbatch's long options that never take a value, or only as --opt=value.
 _LONG_FLAGS = {
-    "--contiguous", "--exclusive", "--hold", "--ignore-pbs", "--no-requeue", "--overcommit",
-    "--oversubscribe", "--parsable", "--quiet", "--requeue", "--reboot", "--spread-job",
-    "--test-only", "--use-min-nodes", "--verbose", "--wait", "--get-user-env", "--no-kill",
-    "--propagate", "--nice", "--help", "--usage", "--version", "--immediate",
+    "--contiguous",
+    "--exclusive",
+    "--hold",
+    "--ignore-pbs",
+    "--no-requeue",
+    "--overcommit",
+    "--oversubscribe",
+    "--parsable",
+    "--quiet",
+    "--requeue",
+    "--reboot",
+    "--spread-job",
+    "--test-only",
+    "--use-min-nodes",
+    "--verbose",
+    "--wait",
+    "--get-user-env",
+    "--no-kill",
+    "--propagate",
+    "--nice",
+    "--help",
+    "--usage",
+    "--version",
+    "--immediate",
 }
 
 
@@ -86,8 +126,12 @@ def passthrough_args(spec: JobSpec) -> list[str]:
     try:
         from computenet.spec import slurm_passthrough_args
     except ImportError:
-        return [a for g in split_options(spec.sbatch_args)
-                if not _option_name(g).startswith(NETWORK_PREFIXES) for a in g]
+        return [
+            a
+            for g in split_options(spec.sbatch_args)
+            if not _option_name(g).startswith(NETWORK_PREFIXES)
+            for a in g
+        ]
     return list(slurm_passthrough_args(spec))
 
 
@@ -113,13 +157,22 @@ def derived_options(spec: JobSpec) -> list[str]:
     """Options for a spec that carries fields only (no directives, no sbatch options)."""
     out: list[str] = []
     pairs: list[tuple[str, object | None]] = [
-        ("--nodes", spec.nodes), ("--ntasks", spec.ntasks),
-        ("--ntasks-per-node", spec.ntasks_per_node), ("--cpus-per-task", spec.cpus_per_task),
-        ("--gpus", spec.gpus), ("--gpus-per-node", spec.gpus_per_node),
-        ("--gpus-per-task", spec.gpus_per_task), ("--gres", spec.gres),
-        ("--account", spec.account), ("--qos", spec.qos), ("--constraint", spec.constraint),
-        ("--reservation", spec.reservation), ("--output", spec.output),
-        ("--error", spec.error), ("--input", spec.input), ("--open-mode", spec.open_mode),
+        ("--nodes", spec.nodes),
+        ("--ntasks", spec.ntasks),
+        ("--ntasks-per-node", spec.ntasks_per_node),
+        ("--cpus-per-task", spec.cpus_per_task),
+        ("--gpus", spec.gpus),
+        ("--gpus-per-node", spec.gpus_per_node),
+        ("--gpus-per-task", spec.gpus_per_task),
+        ("--gres", spec.gres),
+        ("--account", spec.account),
+        ("--qos", spec.qos),
+        ("--constraint", spec.constraint),
+        ("--reservation", spec.reservation),
+        ("--output", spec.output),
+        ("--error", spec.error),
+        ("--input", spec.input),
+        ("--open-mode", spec.open_mode),
     ]
     for name, value in pairs:
         if value is not None:
@@ -162,13 +215,13 @@ def build_sbatch(request: AttemptRequest, *, default_workdir: str | None = None)
     user = passthrough_args(spec)
     own = [a for g in split_options(user) if _option_name(g) not in _OWN_LONG for a in g]
     if request.partition:
-        own = [a for g in split_options(own)
-               if _option_name(g) not in ("--partition", "-p") for a in g]
+        own = [
+            a for g in split_options(own) if _option_name(g) not in ("--partition", "-p") for a in g
+        ]
     argv = ["sbatch", "--parsable", *own]
     if not spec.sbatch_args and not _script_sets(spec.script, *_ALL_SIZE_OPTIONS):
         argv += derived_options(spec)
-    if not _names(user, "--job-name", "-J") and not _script_sets(spec.script, "--job-name",
-                                                                    "-J"):
+    if not _names(user, "--job-name", "-J") and not _script_sets(spec.script, "--job-name", "-J"):
         argv.append(f"--job-name={spec.name}")
     comment = request.tag if spec.comment is None else f"{request.tag} {spec.comment}"
     argv.append(f"--comment={comment}")
@@ -191,6 +244,28 @@ def build_sbatch(request: AttemptRequest, *, default_workdir: str | None = None)
     return SbatchCall(tuple(argv), None, env)
 
 
-_ALL_SIZE_OPTIONS = ("--nodes", "-N", "--ntasks", "-n", "--cpus-per-task", "-c", "--time", "-t",
-                     "--mem", "--mem-per-cpu", "--output", "-o", "--error", "-e", "--gpus", "-G",
-                     "--ntasks-per-node", "--account", "-A", "--qos", "-q", "--constraint", "-C")
+_ALL_SIZE_OPTIONS = (
+    "--nodes",
+    "-N",
+    "--ntasks",
+    "-n",
+    "--cpus-per-task",
+    "-c",
+    "--time",
+    "-t",
+    "--mem",
+    "--mem-per-cpu",
+    "--output",
+    "-o",
+    "--error",
+    "-e",
+    "--gpus",
+    "-G",
+    "--ntasks-per-node",
+    "--account",
+    "-A",
+    "--qos",
+    "-q",
+    "--constraint",
+    "-C",
+)

@@ -18,8 +18,17 @@ from computenet.clusters.slurm.states import _number, map_state, parse_exit_code
 from computenet.model import JobState, NodeSnapshot
 
 _UNITS = {"": 2**20, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50}
-_NO_VALUE = {"", "N/A", "NONE", "UNKNOWN", "(NULL)", "UNLIMITED", "INFINITE",
-             "PARTITION_LIMIT"}
+_NO_VALUE = {
+    "",
+    "N/A",
+    "NONE",
+    "UNKNOWN",
+    "(NULL)",
+    "UNLIMITED",
+    "INFINITE",
+    "PARTITION_LIMIT",
+    "NONE ASSIGNED",
+}
 _KEY = re.compile(r"(?:^|\s)([A-Z][A-Za-z0-9_:/]*)=")
 
 
@@ -129,7 +138,7 @@ def parse_key_values(line: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        out[m.group(1)] = line[m.end():end].strip()
+        out[m.group(1)] = line[m.end() : end].strip()
     return out
 
 
@@ -140,8 +149,9 @@ def load_json(text: str, command: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SlurmOutputError(f"{command} printed unreadable JSON ({exc.msg} at "
-                               f"character {exc.pos} of {len(text)})") from None
+        raise SlurmOutputError(
+            f"{command} printed unreadable JSON ({exc.msg} at character {exc.pos} of {len(text)})"
+        ) from None
     if not isinstance(data, dict):
         raise SlurmOutputError(f"{command} printed JSON that is not an object")
     return data
@@ -163,7 +173,13 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     value = str(value)
-    return value if value.strip() else None
+    return None if value.strip().upper() in _NO_VALUE else value
+
+
+def _name(value: Any) -> str | None:
+    """Names and comments: only Slurm's empty spellings mean none."""
+    text = None if value is None else str(value)
+    return None if text is None or text.strip() in ("", "(null)") else text
 
 
 def _time(value: Any) -> float | None:
@@ -192,8 +208,8 @@ def job_from_squeue_json(j: dict[str, Any]) -> SlurmJob:
         mem_bytes=parse_size_bytes(tres.get("mem")),
         partition=_text(j.get("partition")),
         time_limit_s=limit * 60 if limit is not None else None,
-        comment=_text(j.get("comment")),
-        name=_text(j.get("name")),
+        comment=_name(j.get("comment")),
+        name=_name(j.get("name")),
         stdout=_text(j.get("standard_output")),
         stderr=_text(j.get("standard_error")),
         workdir=_text(j.get("current_working_directory")),
@@ -230,13 +246,25 @@ def parse_squeue_text(text: str) -> list[SlurmJob]:
             task = int(t) if t.isdigit() else None
         state = map_state(f[1])
         limit = parse_duration_s(f[10])
-        jobs.append(SlurmJob(
-            job_id=job_id, state=state, raw_state=f[1], reason=_text(f[2]),
-            submit_time=parse_time(f[3]), start_time=parse_time(f[4]),
-            end_time=parse_time(f[5]) if state.terminal else None,
-            node_list=_text(f[6]), nodes=int(f[7] or 1), cpus=int(f[8] or 1),
-            partition=_text(f[9]), time_limit_s=int(limit) if limit is not None else None,
-            name=_text(f[11]), comment=_text(f[12]), array_task_id=task))
+        jobs.append(
+            SlurmJob(
+                job_id=job_id,
+                state=state,
+                raw_state=f[1],
+                reason=_text(f[2]),
+                submit_time=parse_time(f[3]),
+                start_time=parse_time(f[4]),
+                end_time=parse_time(f[5]) if state.terminal else None,
+                node_list=_text(f[6]),
+                nodes=int(f[7] or 1),
+                cpus=int(f[8] or 1),
+                partition=_text(f[9]),
+                time_limit_s=int(limit) if limit is not None else None,
+                name=_name(f[11]),
+                comment=_name(f[12]),
+                array_task_id=task,
+            )
+        )
     return jobs
 
 
@@ -247,27 +275,38 @@ def job_from_key_values(kv: dict[str, str]) -> SlurmJob:
     state = map_state(kv["JobState"])
     task = kv.get("ArrayTaskId", "")
     return SlurmJob(
-        job_id=kv["JobId"], state=state, raw_state=kv["JobState"],
-        reason=_text(kv.get("Reason")), exit_code=parse_exit_code(kv.get("ExitCode")),
+        job_id=kv["JobId"],
+        state=state,
+        raw_state=kv["JobState"],
+        reason=_text(kv.get("Reason")),
+        exit_code=parse_exit_code(kv.get("ExitCode")),
         submit_time=parse_time(kv.get("SubmitTime")),
         start_time=parse_time(kv.get("StartTime")),
         end_time=parse_time(kv.get("EndTime")) if state.terminal else None,
         node_list=_text(kv.get("NodeList")),
         nodes=int(kv.get("NumNodes") or kv.get("NodeCnt") or 1),
         cpus=int(kv.get("NumCPUs") or kv.get("ProcCnt") or tres.get("cpu") or 1),
-        gpus=tres_gpus(tres), mem_bytes=parse_size_bytes(tres.get("mem")),
+        gpus=tres_gpus(tres),
+        mem_bytes=parse_size_bytes(tres.get("mem")),
         partition=_text(kv.get("Partition")),
         time_limit_s=int(limit) if limit is not None else None,
-        comment=_text(kv.get("Comment")), name=_text(kv.get("JobName") or kv.get("Name")),
-        stdout=_text(kv.get("StdOut")), stderr=_text(kv.get("StdErr")),
-        workdir=_text(kv.get("WorkDir")), array_task_id=int(task) if task.isdigit() else None)
+        comment=_name(kv.get("Comment")),
+        name=_name(kv.get("JobName") or kv.get("Name")),
+        stdout=_text(kv.get("StdOut")),
+        stderr=_text(kv.get("StdErr")),
+        workdir=_text(kv.get("WorkDir")),
+        array_task_id=int(task) if task.isdigit() else None,
+    )
 
 
 def parse_scontrol_jobs(text: str) -> list[SlurmJob]:
     """``scontrol show job -o``: one job per line."""
     try:
-        return [job_from_key_values(parse_key_values(line))
-                for line in text.splitlines() if line.startswith("JobId=")]
+        return [
+            job_from_key_values(parse_key_values(line))
+            for line in text.splitlines()
+            if line.startswith("JobId=")
+        ]
     except (KeyError, ValueError) as exc:
         raise SlurmOutputError(f"scontrol show job: unexpected line: {exc}") from None
 
@@ -291,9 +330,27 @@ def parse_jobcomp(text: str) -> dict[str, SlurmJob]:
 # ----- sacct --parsable2 ------------------------------------------------------------------
 #: ``sacct -P -n -o`` fields. 22.05's ``sacct --json`` reports exit_code 0 for
 #: failed jobs (measured), so status and usage read the parsable form.
-SACCT_FIELDS = ("JobIDRaw", "JobID", "State", "ExitCode", "Reason", "Submit", "Start", "End",
-                "ElapsedRaw", "NNodes", "AllocCPUS", "AllocTRES", "TotalCPU", "MaxRSS",
-                "Partition", "Timelimit", "NodeList", "WorkDir", "Comment")
+SACCT_FIELDS = (
+    "JobIDRaw",
+    "JobID",
+    "State",
+    "ExitCode",
+    "Reason",
+    "Submit",
+    "Start",
+    "End",
+    "ElapsedRaw",
+    "NNodes",
+    "AllocCPUS",
+    "AllocTRES",
+    "TotalCPU",
+    "MaxRSS",
+    "Partition",
+    "Timelimit",
+    "NodeList",
+    "WorkDir",
+    "Comment",
+)
 
 
 @dataclass(frozen=True)
@@ -311,8 +368,7 @@ def parse_sacct(text: str) -> list[SacctRow]:
             continue
         values = line.split("|", n - 1)
         if len(values) < n:
-            raise SlurmOutputError(f"sacct line cut off ({len(values)} of {n} fields): "
-                                   f"{line!r}")
+            raise SlurmOutputError(f"sacct line cut off ({len(values)} of {n} fields): {line!r}")
         fields = dict(zip(SACCT_FIELDS, values, strict=True))
         raw, _, step = fields["JobIDRaw"].partition(".")
         rows.append(SacctRow(raw, step or None, fields))
@@ -326,15 +382,25 @@ def job_from_sacct(row: SacctRow) -> SlurmJob:
     limit = parse_duration_s(f["Timelimit"])
     _, _, task = f["JobID"].partition("_")
     return SlurmJob(
-        job_id=row.job_id, state=state, raw_state=f["State"], reason=_text(f["Reason"]),
-        exit_code=parse_exit_code(f["ExitCode"]), submit_time=parse_time(f["Submit"]),
+        job_id=row.job_id,
+        state=state,
+        raw_state=f["State"],
+        reason=_text(f["Reason"]),
+        exit_code=parse_exit_code(f["ExitCode"]),
+        submit_time=parse_time(f["Submit"]),
         start_time=parse_time(f["Start"]),
         end_time=parse_time(f["End"]) if state.terminal else None,
-        node_list=_text(f["NodeList"]), nodes=int(f["NNodes"] or 1),
-        cpus=int(f["AllocCPUS"] or 0) or 1, gpus=tres_gpus(tres),
-        mem_bytes=parse_size_bytes(tres.get("mem")), partition=_text(f["Partition"]),
-        time_limit_s=int(limit) if limit is not None else None, comment=_text(f["Comment"]),
-        workdir=_text(f["WorkDir"]), array_task_id=int(task) if task.isdigit() else None)
+        node_list=_text(f["NodeList"]),
+        nodes=int(f["NNodes"] or 1),
+        cpus=int(f["AllocCPUS"] or 0) or 1,
+        gpus=tres_gpus(tres),
+        mem_bytes=parse_size_bytes(tres.get("mem")),
+        partition=_text(f["Partition"]),
+        time_limit_s=int(limit) if limit is not None else None,
+        comment=_name(f["Comment"]),
+        workdir=_text(f["WorkDir"]),
+        array_task_id=int(task) if task.isdigit() else None,
+    )
 
 
 # ----- sinfo --json, scontrol show partition, squeue --start --------------------------------
@@ -367,13 +433,20 @@ def parse_sinfo_nodes(text: str) -> list[NodeSnapshot]:
             cpus = _number(n.get("cpus")) or 0
             load = _number(n.get("cpu_load"))
             partitions = n.get("partitions") or [""]
-            out.append(NodeSnapshot(
-                name=str(n["name"]), partition=str(partitions[0]), cpus=cpus,
-                cpus_alloc=_number(n.get("alloc_cpus")) or 0,
-                gpus=_gres_count(n.get("gres")), gpus_alloc=_gres_count(n.get("gres_used")),
-                mem_bytes=(_number(n.get("real_memory")) or 0) * 2**20,
-                mem_alloc_bytes=(_number(n.get("alloc_memory")) or 0) * 2**20,
-                state=_node_state(n), load=load / 100 if load is not None else None))
+            out.append(
+                NodeSnapshot(
+                    name=str(n["name"]),
+                    partition=str(partitions[0]),
+                    cpus=cpus,
+                    cpus_alloc=_number(n.get("alloc_cpus")) or 0,
+                    gpus=_gres_count(n.get("gres")),
+                    gpus_alloc=_gres_count(n.get("gres_used")),
+                    mem_bytes=(_number(n.get("real_memory")) or 0) * 2**20,
+                    mem_alloc_bytes=(_number(n.get("alloc_memory")) or 0) * 2**20,
+                    state=_node_state(n),
+                    load=load / 100 if load is not None else None,
+                )
+            )
         return out
     except (KeyError, TypeError, ValueError) as exc:
         raise SlurmOutputError(f"sinfo --json: unexpected node record: {exc}") from None
@@ -381,8 +454,9 @@ def parse_sinfo_nodes(text: str) -> list[NodeSnapshot]:
 
 def parse_partitions(text: str) -> list[dict[str, str]]:
     """``scontrol show partition -o``: one dict per partition."""
-    return [parse_key_values(line) for line in text.splitlines()
-            if line.startswith("PartitionName=")]
+    return [
+        parse_key_values(line) for line in text.splitlines() if line.startswith("PartitionName=")
+    ]
 
 
 def parse_start_estimates(text: str) -> dict[str, float]:

@@ -47,10 +47,17 @@ def remote_command(argv: Sequence[str], env: Mapping[str, str] | None = None) ->
 
 
 class SshTransport:
-    def __init__(self, target: SshTarget | str, *, key_path: str | None = None,
-                 known_hosts: str | None = None, base_env: Mapping[str, str] | None = None,
-                 connect_timeout_s: float = 10.0, retries: int = 3,
-                 backoff_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        target: SshTarget | str,
+        *,
+        key_path: str | None = None,
+        known_hosts: str | None = None,
+        base_env: Mapping[str, str] | None = None,
+        connect_timeout_s: float = 10.0,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+    ) -> None:
         self.target = SshTarget.parse(target) if isinstance(target, str) else target
         self.key_path = key_path
         self.known_hosts = known_hosts
@@ -75,9 +82,11 @@ class SshTransport:
             if self._conn is not None and not self._conn.is_closed():
                 return self._conn
             self._conn, self._sftp = None, None
-            kwargs: dict[str, Any] = {"port": self.target.port,
-                                      "connect_timeout": self.connect_timeout_s,
-                                      "keepalive_interval": 15}
+            kwargs: dict[str, Any] = {
+                "port": self.target.port,
+                "connect_timeout": self.connect_timeout_s,
+                "keepalive_interval": 15,
+            }
             if self.target.user:
                 kwargs["username"] = self.target.user
             if self.key_path:
@@ -98,17 +107,24 @@ class SshTransport:
                     raise ClusterError(f"{self!r}: login refused: {exc}") from exc
                 except (OSError, TimeoutError, asyncssh.Error) as exc:
                     last = exc
-            raise ClusterUnavailable(f"{self!r}: cannot connect after {self.retries + 1} "
-                                     f"tries: {last}") from last
+            raise ClusterUnavailable(
+                f"{self!r}: cannot connect after {self.retries + 1} tries: {last}"
+            ) from last
 
     def _drop(self, conn: Any) -> None:
         if self._conn is conn:
             self._conn, self._sftp = None, None
         conn.abort()
 
-    async def run(self, argv: Sequence[str], *, input: bytes | None = None,
-                  env: Mapping[str, str] | None = None, timeout_s: float = 60.0,
-                  idempotent: bool = True) -> CompletedCommand:
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float = 60.0,
+        idempotent: bool = True,
+    ) -> CompletedCommand:
         import asyncssh
 
         command = remote_command(argv, {**self.base_env, **(env or {})})
@@ -119,11 +135,13 @@ class SshTransport:
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
             conn = await self._connection()
             try:
-                result = await conn.run(command, input=input, encoding=None, check=False,
-                                        timeout=timeout_s)
+                result = await conn.run(
+                    command, input=input, encoding=None, check=False, timeout=timeout_s
+                )
             except asyncssh.TimeoutError as exc:
-                raise ClusterUnavailable(f"{self!r}: {argv[0]} did not answer within "
-                                         f"{timeout_s:g} s") from exc
+                raise ClusterUnavailable(
+                    f"{self!r}: {argv[0]} did not answer within {timeout_s:g} s"
+                ) from exc
             except (OSError, asyncssh.Error) as exc:
                 self._drop(conn)
                 last = exc
@@ -134,8 +152,7 @@ class SshTransport:
                 continue
             if result.exit_status == 127 and b"not found" in (result.stderr or b""):
                 raise ClusterError(f"{self!r}: {argv[0]}: command not found")
-            return CompletedCommand(result.exit_status, result.stdout or b"",
-                                    result.stderr or b"")
+            return CompletedCommand(result.exit_status, result.stdout or b"", result.stderr or b"")
         what = "may or may not have run" if not idempotent else "failed"
         raise ClusterUnavailable(f"{self!r}: connection lost; {argv[0]} {what}: {last}") from last
 

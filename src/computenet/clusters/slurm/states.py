@@ -36,12 +36,32 @@ SLURM_STATES: dict[str, JobState] = {
     "PREEMPTED": JobState.PREEMPTED,
 }
 
-_SHORT = {"PD": "PENDING", "R": "RUNNING", "CG": "COMPLETING", "CD": "COMPLETED",
-          "F": "FAILED", "CA": "CANCELLED", "TO": "TIMEOUT", "OOM": "OUT_OF_MEMORY",
-          "NF": "NODE_FAIL", "PR": "PREEMPTED", "S": "SUSPENDED", "ST": "STOPPED",
-          "BF": "BOOT_FAIL", "DL": "DEADLINE", "CF": "CONFIGURING", "RQ": "REQUEUED",
-          "RH": "REQUEUE_HOLD", "RV": "REVOKED", "SE": "SPECIAL_EXIT", "SO": "STAGE_OUT",
-          "RS": "RESIZING", "SI": "SIGNALING", "RF": "REQUEUE_FED", "RD": "RESV_DEL_HOLD"}
+_SHORT = {
+    "PD": "PENDING",
+    "R": "RUNNING",
+    "CG": "COMPLETING",
+    "CD": "COMPLETED",
+    "F": "FAILED",
+    "CA": "CANCELLED",
+    "TO": "TIMEOUT",
+    "OOM": "OUT_OF_MEMORY",
+    "NF": "NODE_FAIL",
+    "PR": "PREEMPTED",
+    "S": "SUSPENDED",
+    "ST": "STOPPED",
+    "BF": "BOOT_FAIL",
+    "DL": "DEADLINE",
+    "CF": "CONFIGURING",
+    "RQ": "REQUEUED",
+    "RH": "REQUEUE_HOLD",
+    "RV": "REVOKED",
+    "SE": "SPECIAL_EXIT",
+    "SO": "STAGE_OUT",
+    "RS": "RESIZING",
+    "SI": "SIGNALING",
+    "RF": "REQUEUE_FED",
+    "RD": "RESV_DEL_HOLD",
+}
 
 
 def map_state(raw: Any) -> JobState:
