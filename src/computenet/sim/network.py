@@ -171,9 +171,19 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
     ]
     model = FastStart if config.estimator == "fast" else PlannerStart
     infos = [c.info() for c in clusters]
+    # A move's delay is the broker's staging time: ``input_bytes`` of 1 byte per
+    # second of delay over a link of 1 byte/s to every centre but home.
+    move_bytes = math.ceil(config.move_delay_s)
+    link = 1.0 if move_bytes > 0 else None
     views = [
         tuple(
-            ClusterView(infos[i], None, home=(i == h), start_model=model(clusters[i]))
+            ClusterView(
+                infos[i],
+                None,
+                home=(i == h),
+                start_model=model(clusters[i]),
+                bandwidth_bytes_per_s=None if i == h else link,
+            )
             for i in range(k)
         )
         for h in range(k)
@@ -245,7 +255,7 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
             )
         limit = math.ceil(base_est[key] * speeds[h])  # seconds at speed 1
         spec = JobSpec(ntasks=width, time_limit_s=limit)
-        decision = place(spec, views[h], now=now, policy=policy)
+        decision = place(spec, views[h], now=now, policy=policy, input_bytes=move_bytes)
         if decision.chosen is None:
             return h
         target = by_name[decision.chosen]
