@@ -10,22 +10,27 @@ import typer
 from computenet.cli.context import get_client, print_json
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
-sites_app = typer.Typer(help="Sites: where data lives (site agents, paths, SFTP).",
-                        invoke_without_command=True)
+sites_app = typer.Typer(
+    help="Sites: where data lives (site agents, paths, SFTP).", invoke_without_command=True
+)
 
 
 def cp(
     src: str = typer.Argument(..., help="Local path or SITE:PATH."),
     dst: str = typer.Argument(..., help="Local path or SITE:PATH (ending in / = into)."),
     recursive: bool = typer.Option(False, "-r", "--recursive", help="Copy a directory tree."),
-    resume: bool = typer.Option(False, "--resume",
-                                help="Keep verified chunks of an interrupted copy and skip "
-                                     "files already there (same size and mtime)."),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Keep verified chunks of an interrupted copy and skip "
+        "files already there (same size and mtime).",
+    ),
     parallel: int = typer.Option(4, "--parallel", min=1, max=64, help="Parallel streams."),
     limit: str | None = typer.Option(None, "--limit", help="Bandwidth cap, e.g. 50M (bytes/s)."),
     compress: bool = typer.Option(False, "--compress", help="zstd-compress chunks in flight."),
-    checksum_only: bool = typer.Option(False, "--checksum-only",
-                                       help="Compare both sides by BLAKE3; move nothing."),
+    checksum_only: bool = typer.Option(
+        False, "--checksum-only", help="Compare both sides by BLAKE3; move nothing."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Copy files or trees between this machine and sites, or between two sites.
@@ -44,9 +49,14 @@ def cp(
     from computenet.transfer.engine import CopyOptions
     from computenet.transfer.session import run_copy
 
-    opts = CopyOptions(recursive=recursive, resume=resume, parallel=parallel,
-                       limit_bytes_per_s=parse_rate(limit) if limit else None,
-                       compress=compress, checksum_only=checksum_only)
+    opts = CopyOptions(
+        recursive=recursive,
+        resume=resume,
+        parallel=parallel,
+        limit_bytes_per_s=parse_rate(limit) if limit else None,
+        compress=compress,
+        checksum_only=checksum_only,
+    )
     client = get_client()
     if as_json:
         result = asyncio.run(run_copy(client, src, dst, opts))
@@ -75,17 +85,24 @@ def _with_progress(client: Any, src: str, dst: str, opts: Any) -> Any:
     from computenet.cli.context import err_console
     from computenet.transfer.session import run_copy
 
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-               TransferSpeedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err_console(), transient=True) as bar:
         task = bar.add_task(f"{src} -> {dst}", total=None)
 
         def on_total(nbytes: int, files: int) -> None:
             bar.update(task, total=nbytes, description=f"{files} file(s)")
 
-        return asyncio.run(run_copy(client, src, dst, opts,
-                                    progress=lambda n: bar.advance(task, n),
-                                    on_total=on_total))
+        return asyncio.run(
+            run_copy(
+                client, src, dst, opts, progress=lambda n: bar.advance(task, n), on_total=on_total
+            )
+        )
 
 
 def _summary(result: Any, checksum_only: bool) -> str:
@@ -94,23 +111,29 @@ def _summary(result: Any, checksum_only: bool) -> str:
     if checksum_only:
         if result.verified:
             return f"{result.files} file(s) identical (BLAKE3)"
-        return f"{len(result.differing)} of {result.files} file(s) differ: " + \
-            ", ".join(result.differing[:10])
+        return f"{len(result.differing)} of {result.files} file(s) differ: " + ", ".join(
+            result.differing[:10]
+        )
     rate = decimal(int(result.bytes_sent / result.seconds)) if result.seconds else "-"
     skipped = f", {result.files_skipped} already there" if result.files_skipped else ""
-    return (f"{result.files} file(s), {decimal(result.bytes_total)}, sent "
-            f"{decimal(result.bytes_sent)} in {result.seconds:.1f}s ({rate}/s){skipped}, "
-            f"verified")
+    return (
+        f"{result.files} file(s), {decimal(result.bytes_total)}, sent "
+        f"{decimal(result.bytes_sent)} in {result.seconds:.1f}s ({rate}/s){skipped}, "
+        f"verified"
+    )
 
 
-def transfers(as_json: bool = JSON_OPT,
-              limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000),
-              all_users: bool = typer.Option(False, "--all", help="Everyone's (admins).")) -> None:
+def transfers(
+    as_json: bool = JSON_OPT,
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000),
+    all_users: bool = typer.Option(False, "--all", help="Everyone's (admins)."),
+) -> None:
     """List recent transfers (yours, newest first)."""
     from computenet.cli.context import fmt_time, out_console
 
-    rows = get_client().get("/transfers", params={"limit": limit,
-                                                  "all_users": all_users})["transfers"]
+    rows = get_client().get("/transfers", params={"limit": limit, "all_users": all_users})[
+        "transfers"
+    ]
     if as_json:
         print_json(rows)
         return
@@ -121,9 +144,17 @@ def transfers(as_json: bool = JSON_OPT,
     for col in ("ID", "STATE", "SOURCE", "DEST", "FILES", "SIZE", "SENT", "WHEN", "JOB"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"][:12], r["state"], r["source"], r["dest"], str(r["files"]),
-                      decimal(r["bytes_total"]), decimal(r["bytes_sent"]),
-                      fmt_time(r["created_at"]), r["job_id"] or "-")
+        table.add_row(
+            r["id"][:12],
+            r["state"],
+            r["source"],
+            r["dest"],
+            str(r["files"]),
+            decimal(r["bytes_total"]),
+            decimal(r["bytes_sent"]),
+            fmt_time(r["created_at"]),
+            r["job_id"] or "-",
+        )
     out_console().print(table)
 
 
@@ -150,8 +181,11 @@ def sites_list(as_json: bool = JSON_OPT) -> None:
         table.add_column(col)
     for r in rows:
         c = r["config"]
-        where = {"agent": c.get("url"), "path": c.get("root"),
-                 "sftp": f"{c.get('user')}@{c.get('host')}:{c.get('port')}:{c.get('root')}"}
+        where = {
+            "agent": c.get("url"),
+            "path": c.get("root"),
+            "sftp": f"{c.get('user')}@{c.get('host')}:{c.get('port')}:{c.get('root')}",
+        }
         table.add_row(r["name"], r["kind"], str(where.get(r["kind"], "")))
     out_console().print(table)
 
@@ -159,13 +193,15 @@ def sites_list(as_json: bool = JSON_OPT) -> None:
 @sites_app.command("add")
 def sites_add(
     name: str = typer.Argument(..., help="Site name (used as NAME:PATH)."),
-    agent_info: Path | None = typer.Option(None, "--agent-info",
-                                           help="Info file written by `cnet agent`."),
+    agent_info: Path | None = typer.Option(
+        None, "--agent-info", help="Info file written by `cnet agent`."
+    ),
     path: Path | None = typer.Option(None, "--path", help="A directory this server sees."),
     sftp: str | None = typer.Option(None, "--sftp", help="USER@HOST[:PORT]:DIR"),
     key: Path | None = typer.Option(None, "--key", help="SSH private key (with --sftp)."),
-    known_hosts: Path | None = typer.Option(None, "--known-hosts",
-                                            help="known_hosts file to check the host key."),
+    known_hosts: Path | None = typer.Option(
+        None, "--known-hosts", help="known_hosts file to check the host key."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a site (administrators). Give exactly one of --agent-info, --path, --sftp."""
@@ -188,8 +224,9 @@ def sites_add(
 
         if key is None:
             raise SpecError("--sftp needs --key PATH")
-        access = SftpAccess.parse(str(sftp), str(key.expanduser().resolve()),
-                                  str(known_hosts) if known_hosts else None)
+        access = SftpAccess.parse(
+            str(sftp), str(key.expanduser().resolve()), str(known_hosts) if known_hosts else None
+        )
         kind, config = "sftp", access.to_dict()
     row = get_client().post("/sites", {"name": name, "kind": kind, "config": config})
     if as_json:
@@ -208,11 +245,12 @@ def sites_rm(name: str = typer.Argument(...)) -> None:
 def agent(
     root: Path = typer.Option(..., "--root", help="Directory served (every path stays in it)."),
     listen: str = typer.Option("127.0.0.1:0", "--listen", help="HOST:PORT (port 0: any)."),
-    info_file: Path = typer.Option(..., "--info-file",
-                                   help="Where to write {url, token, fingerprint} (mode 0600)."),
-    state_dir: Path | None = typer.Option(None, "--state-dir",
-                                          help="Certificate and secret (default: beside the "
-                                               "info file)."),
+    info_file: Path = typer.Option(
+        ..., "--info-file", help="Where to write {url, token, fingerprint} (mode 0600)."
+    ),
+    state_dir: Path | None = typer.Option(
+        None, "--state-dir", help="Certificate and secret (default: beside the info file)."
+    ),
 ) -> None:
     """Run the site agent: an HTTPS data service next to a site's storage.
 

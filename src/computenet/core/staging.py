@@ -48,14 +48,30 @@ def _under(workdir: str, dest: str) -> str:
     return dest if dest.startswith("/") else posixpath.join(workdir, dest)
 
 
-async def _move(store: Store, *, job_id: str, direction: str, src_site: str, src_path: str,
-                dst_site: str, dst_path: str, owner: str) -> int:
+async def _move(
+    store: Store,
+    *,
+    job_id: str,
+    direction: str,
+    src_site: str,
+    src_path: str,
+    dst_site: str,
+    dst_path: str,
+    owner: str,
+) -> int:
     source, dest = f"{src_site}:{src_path}", f"{dst_site}:{dst_path}"
     opts = CopyOptions(recursive=True, resume=True)
     with store.session() as session:
-        row = records.create_transfer(session, owner=owner, project="staging", source=source,
-                                      dest=dest, options={"resume": True, "recursive": True},
-                                      job_id=job_id, direction=direction)
+        row = records.create_transfer(
+            session,
+            owner=owner,
+            project="staging",
+            source=source,
+            dest=dest,
+            options={"resume": True, "recursive": True},
+            job_id=job_id,
+            direction=direction,
+        )
         transfer_id = row.id
     try:
         async with _endpoint(store, src_site) as src, _endpoint(store, dst_site) as dst:
@@ -65,35 +81,57 @@ async def _move(store: Store, *, job_id: str, direction: str, src_site: str, src
             result = await copy(src, src_path, dst, dst_path, opts)
     except ComputeNetError as exc:
         with store.session() as session:
-            records.report(session, records.get_transfer(session, transfer_id),
-                           state="failed", message=exc.message)
+            records.report(
+                session,
+                records.get_transfer(session, transfer_id),
+                state="failed",
+                message=exc.message,
+            )
         raise
     with store.session() as session:
-        records.report(session, records.get_transfer(session, transfer_id), state="completed",
-                       bytes_total=result.bytes_total, bytes_sent=result.bytes_sent,
-                       files=result.files, result=result.to_dict())
+        records.report(
+            session,
+            records.get_transfer(session, transfer_id),
+            state="completed",
+            bytes_total=result.bytes_total,
+            bytes_sent=result.bytes_sent,
+            files=result.files,
+            result=result.to_dict(),
+        )
     return result.bytes_sent
 
 
-async def stage_in(store: Store, spec: JobSpec, *, job_id: str, site: str,
-                   workdir: str) -> int:
+async def stage_in(store: Store, spec: JobSpec, *, job_id: str, site: str, workdir: str) -> int:
     """Copy every declared input to ``workdir`` at ``site``; returns bytes moved this call."""
     moved = 0
     for s in spec.inputs:
-        moved += await _move(store, job_id=job_id, direction="in", src_site=s.site,
-                             src_path=s.path, dst_site=site, dst_path=_under(workdir, s.dest),
-                             owner=_owner(store, job_id))
+        moved += await _move(
+            store,
+            job_id=job_id,
+            direction="in",
+            src_site=s.site,
+            src_path=s.path,
+            dst_site=site,
+            dst_path=_under(workdir, s.dest),
+            owner=_owner(store, job_id),
+        )
     return moved
 
 
-async def stage_out(store: Store, spec: JobSpec, *, job_id: str, site: str,
-                    workdir: str) -> int:
+async def stage_out(store: Store, spec: JobSpec, *, job_id: str, site: str, workdir: str) -> int:
     """Copy every declared output from ``workdir`` at ``site`` back to its site and path."""
     moved = 0
     for s in spec.outputs:
-        moved += await _move(store, job_id=job_id, direction="out", src_site=site,
-                             src_path=_under(workdir, s.dest), dst_site=s.site,
-                             dst_path=s.path, owner=_owner(store, job_id))
+        moved += await _move(
+            store,
+            job_id=job_id,
+            direction="out",
+            src_site=site,
+            src_path=_under(workdir, s.dest),
+            dst_site=s.site,
+            dst_path=s.path,
+            owner=_owner(store, job_id),
+        )
     return moved
 
 

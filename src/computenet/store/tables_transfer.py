@@ -52,8 +52,9 @@ class TransferRow(Base):
 class TransferEventRow(Base):
     __tablename__ = "transfer_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    transfer_id: Mapped[str] = mapped_column(String(32), ForeignKey("transfers.id",
-                                                                    ondelete="CASCADE"))
+    transfer_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("transfers.id", ondelete="CASCADE")
+    )
     time: Mapped[float] = mapped_column(Float)
     state: Mapped[str] = mapped_column(String(16))
     message: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -32,8 +32,13 @@ def write_info(path: Path, info: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def prepare(root: Path, listen: str, info_file: Path, state_dir: Path | None = None,
-            token_ttl_s: float = DEFAULT_TOKEN_TTL_S) -> tuple[socket.socket, Path, Path, bytes]:
+def prepare(
+    root: Path,
+    listen: str,
+    info_file: Path,
+    state_dir: Path | None = None,
+    token_ttl_s: float = DEFAULT_TOKEN_TTL_S,
+) -> tuple[socket.socket, Path, Path, bytes]:
     """Bind the socket (port 0 picks one), make the certificate and the first token."""
     if not root.is_dir():
         raise ConfigError(f"agent root {root} is not a directory")
@@ -47,8 +52,14 @@ def prepare(root: Path, listen: str, info_file: Path, state_dir: Path | None = N
     bound = sock.getsockname()[1]
     token = tokens.mint(secret, expires_at=time.time() + token_ttl_s, scope="rw")
     url_host = f"[{host}]" if ":" in host else host
-    write_info(info_file, {"url": f"https://{url_host}:{bound}", "token": token,
-                           "fingerprint": tls.fingerprint_pem(cert.read_bytes())})
+    write_info(
+        info_file,
+        {
+            "url": f"https://{url_host}:{bound}",
+            "token": token,
+            "fingerprint": tls.fingerprint_pem(cert.read_bytes()),
+        },
+    )
     return sock, cert, key, secret
 
 
@@ -59,7 +70,12 @@ def serve(root: Path, listen: str, info_file: Path, state_dir: Path | None = Non
     from computenet.transfer.agent_app import build_app
 
     sock, cert, key, secret = prepare(root, listen, info_file, state_dir)
-    config = uvicorn.Config(build_app(root, secret), ssl_certfile=str(cert),
-                            ssl_keyfile=str(key), log_level="warning", access_log=False,
-                            h11_max_incomplete_event_size=1 << 20)
+    config = uvicorn.Config(
+        build_app(root, secret),
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        log_level="warning",
+        access_log=False,
+        h11_max_incomplete_event_size=1 << 20,
+    )
     uvicorn.Server(config).run(sockets=[sock])

@@ -96,8 +96,9 @@ def build_app(root: Path, secret: bytes) -> Starlette:
 
     @route("/v1/read", ["GET"])
     async def read(request: Request) -> Response:
-        data = await local.read(_q(request, "path"), _qi(request, "offset"),
-                                min(_qi(request, "length"), MAX_BODY_BYTES))
+        data = await local.read(
+            _q(request, "path"), _qi(request, "offset"), min(_qi(request, "length"), MAX_BODY_BYTES)
+        )
         return Response(data, media_type="application/octet-stream")
 
     @route("/v1/read-batch", ["POST"])
@@ -108,8 +109,11 @@ def build_app(root: Path, secret: bytes) -> Starlette:
 
     @route("/v1/hash", ["GET"])
     async def hash_chunks(request: Request) -> Response:
-        digests = await local.hash_chunks(_q(request, "path"), _qi(request, "chunk_size"),
-                                          part=request.query_params.get("part") == "1")
+        digests = await local.hash_chunks(
+            _q(request, "path"),
+            _qi(request, "chunk_size"),
+            part=request.query_params.get("part") == "1",
+        )
         return JSONResponse(digests)
 
     @route("/v1/mkdirs", ["POST"], write=True)
@@ -125,10 +129,14 @@ def build_app(root: Path, secret: bytes) -> Starlette:
 
     @route("/v1/chunk", ["PUT"], write=True)
     async def chunk(request: Request) -> Response:
-        await local.write_chunk(_q(request, "path"), _qi(request, "index"),
-                                _qi(request, "offset"), await _body(request),
-                                _q(request, "digest"),
-                                compressed=request.query_params.get("z") == "1")
+        await local.write_chunk(
+            _q(request, "path"),
+            _qi(request, "index"),
+            _qi(request, "offset"),
+            await _body(request),
+            _q(request, "digest"),
+            compressed=request.query_params.get("z") == "1",
+        )
         return JSONResponse(True)
 
     @route("/v1/finish", ["POST"], write=True)
@@ -157,8 +165,12 @@ def build_app(root: Path, secret: bytes) -> Starlette:
         if scope not in tokens.SCOPES:
             raise SpecError(f"unknown scope {scope!r}")
         expires_at = time.time() + ttl_s
-        return JSONResponse({"token": tokens.mint(secret, expires_at=expires_at, scope=scope),
-                             "expires_at": expires_at})
+        return JSONResponse(
+            {
+                "token": tokens.mint(secret, expires_at=expires_at, scope=scope),
+                "expires_at": expires_at,
+            }
+        )
 
     @route("/v1/pull", ["POST"], write=True)
     async def pull(request: Request) -> Response:
@@ -167,8 +179,7 @@ def build_app(root: Path, secret: bytes) -> Starlette:
         req = json.loads(await _body(request))
         pull_id = uuid.uuid4().hex
         state.pulls[pull_id] = {"state": "running", "bytes_done": 0}
-        task = asyncio.get_running_loop().create_task(start_pull(local, req,
-                                                                 state.pulls[pull_id]))
+        task = asyncio.get_running_loop().create_task(start_pull(local, req, state.pulls[pull_id]))
         state.pulls[pull_id]["_task"] = task
         return JSONResponse({"id": pull_id})
 
@@ -182,6 +193,21 @@ def build_app(root: Path, secret: bytes) -> Starlette:
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True, "service": "computenet-agent"})
 
-    routes = [stat, walk, read, read_batch, hash_chunks, mkdirs, begin, chunk, finish, abort,
-              write_batch, mint, pull, pull_status, Route("/v1/health", health)]
+    routes = [
+        stat,
+        walk,
+        read,
+        read_batch,
+        hash_chunks,
+        mkdirs,
+        begin,
+        chunk,
+        finish,
+        abort,
+        write_batch,
+        mint,
+        pull,
+        pull_status,
+        Route("/v1/health", health),
+    ]
     return Starlette(routes=routes)

@@ -39,8 +39,14 @@ class AgentAccess:
 class AgentEndpoint(Endpoint):
     remote = True
 
-    def __init__(self, access: AgentAccess, *, name: str = "agent", parallel: int = 4,
-                 timeout_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        access: AgentAccess,
+        *,
+        name: str = "agent",
+        parallel: int = 4,
+        timeout_s: float = 300.0,
+    ) -> None:
         self.access = access
         self.name = name
         self._parallel = parallel
@@ -54,14 +60,18 @@ class AgentEndpoint(Endpoint):
                 parts = urlsplit(self.access.url)
                 if parts.scheme != "https" or not parts.hostname:
                     raise errors.ConfigError(f"agent url {self.access.url!r} must be https://")
-                ctx = await asyncio.to_thread(pinned_context, parts.hostname,
-                                              parts.port or 443, self.access.fingerprint)
+                ctx = await asyncio.to_thread(
+                    pinned_context, parts.hostname, parts.port or 443, self.access.fingerprint
+                )
                 self._client = httpx2.AsyncClient(
-                    base_url=self.access.url.rstrip("/") + "/v1", verify=ctx,
+                    base_url=self.access.url.rstrip("/") + "/v1",
+                    verify=ctx,
                     headers={"authorization": f"Bearer {self.access.token}"},
                     timeout=httpx2.Timeout(self._timeout_s, connect=15.0),
-                    limits=httpx2.Limits(max_connections=self._parallel + 2,
-                                         max_keepalive_connections=self._parallel + 2),
+                    limits=httpx2.Limits(
+                        max_connections=self._parallel + 2,
+                        max_keepalive_connections=self._parallel + 2,
+                    ),
                 )
             return self._client
 
@@ -70,20 +80,29 @@ class AgentEndpoint(Endpoint):
             await self._client.aclose()
             self._client = None
 
-    async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                    content: bytes | None = None) -> httpx2.Response:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        content: bytes | None = None,
+    ) -> httpx2.Response:
         client = await self._http()
         try:
             resp = await client.request(method, path, params=params, content=content)
         except httpx2.TransportError as exc:
-            raise TransferError(f"agent {self.name} ({self.access.url}): {exc or type(exc)}",
-                                transient=True) from exc
+            raise TransferError(
+                f"agent {self.name} ({self.access.url}): {exc or type(exc)}", transient=True
+            ) from exc
         if resp.status_code >= 400:
             try:
                 raise errors.from_dict(resp.json())
             except ValueError:
-                raise TransferError(f"agent {self.name} answered {resp.status_code}",
-                                    transient=resp.status_code >= 500) from None
+                raise TransferError(
+                    f"agent {self.name} answered {resp.status_code}",
+                    transient=resp.status_code >= 500,
+                ) from None
         return resp
 
     async def _json(self, method: str, path: str, **kw: Any) -> Any:
@@ -119,15 +138,29 @@ class AgentEndpoint(Endpoint):
         done = await self._json("POST", "/begin", params={"path": path}, content=body)
         return {int(k): str(v) for k, v in done.items()}
 
-    async def write_chunk(self, path: str, index: int, offset: int, data: bytes, digest: str,
-                          *, compressed: bool = False) -> None:
-        params = {"path": path, "index": index, "offset": offset, "digest": digest,
-                  "z": "1" if compressed else "0"}
+    async def write_chunk(
+        self,
+        path: str,
+        index: int,
+        offset: int,
+        data: bytes,
+        digest: str,
+        *,
+        compressed: bool = False,
+    ) -> None:
+        params = {
+            "path": path,
+            "index": index,
+            "offset": offset,
+            "digest": digest,
+            "z": "1" if compressed else "0",
+        }
         await self._call("PUT", "/chunk", params=params, content=data)
 
     async def finish(self, path: str, mode: int, mtime_ns: int) -> None:
-        await self._call("POST", "/finish",
-                         params={"path": path, "mode": mode, "mtime_ns": mtime_ns})
+        await self._call(
+            "POST", "/finish", params={"path": path, "mode": mode, "mtime_ns": mtime_ns}
+        )
 
     async def abort(self, path: str) -> None:
         await self._call("POST", "/abort", params={"path": path})

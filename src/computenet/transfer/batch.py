@@ -17,8 +17,18 @@ MAX_HEADER_BYTES = 64 * 2**20
 
 
 def pack(items: list[BatchItem]) -> bytes:
-    header = json.dumps([{"path": i.path, "size": len(i.data), "digest": i.digest,
-                          "mode": i.mode, "mtime_ns": i.mtime_ns} for i in items]).encode()
+    header = json.dumps(
+        [
+            {
+                "path": i.path,
+                "size": len(i.data),
+                "digest": i.digest,
+                "mode": i.mode,
+                "mtime_ns": i.mtime_ns,
+            }
+            for i in items
+        ]
+    ).encode()
     return b"".join([struct.pack(">Q", len(header)), header, *(i.data for i in items)])
 
 
@@ -29,7 +39,7 @@ def unpack(blob: bytes) -> list[BatchItem]:
     if hlen > MAX_HEADER_BYTES or 8 + hlen > len(blob):
         raise TransferError("truncated batch header")
     try:
-        header = json.loads(blob[8:8 + hlen])
+        header = json.loads(blob[8 : 8 + hlen])
     except ValueError as exc:
         raise TransferError(f"corrupt batch header: {exc}") from exc
     items, pos = [], 8 + hlen
@@ -37,8 +47,15 @@ def unpack(blob: bytes) -> list[BatchItem]:
         size = int(h["size"])
         if pos + size > len(blob):
             raise TransferError("truncated batch body")
-        items.append(BatchItem(str(h["path"]), blob[pos:pos + size], str(h["digest"]),
-                               int(h["mode"]), int(h["mtime_ns"])))
+        items.append(
+            BatchItem(
+                str(h["path"]),
+                blob[pos : pos + size],
+                str(h["digest"]),
+                int(h["mode"]),
+                int(h["mtime_ns"]),
+            )
+        )
         pos += size
     return items
 

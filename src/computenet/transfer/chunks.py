@@ -24,8 +24,10 @@ class Chunk:
 
 def plan(size: int, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[Chunk]:
     """Chunks covering ``size`` bytes; an empty file has no chunks."""
-    return [Chunk(i, off, min(chunk_bytes, size - off))
-            for i, off in enumerate(range(0, size, chunk_bytes))]
+    return [
+        Chunk(i, off, min(chunk_bytes, size - off))
+        for i, off in enumerate(range(0, size, chunk_bytes))
+    ]
 
 
 def digest(data: bytes | memoryview) -> str:
@@ -43,8 +45,10 @@ def file_digest(chunk_digests: list[str], size: int) -> str:
 def check(data: bytes | memoryview, expected: str, what: str) -> None:
     got = digest(data)
     if got != expected:
-        raise IntegrityError(f"checksum mismatch for {what}: got {got[:16]}, "
-                             f"expected {expected[:16]}", transient=True)
+        raise IntegrityError(
+            f"checksum mismatch for {what}: got {got[:16]}, expected {expected[:16]}",
+            transient=True,
+        )
 
 
 def compress(data: bytes) -> bytes | None:
@@ -74,8 +78,11 @@ def parse_rate(text: str) -> int:
     if not match:
         raise SpecError(f"bad rate {text!r}: expected e.g. 50M, 1G, 500k")
     number, unit, suffix = match.groups()
-    base = 2 ** (10 * " kmgt".index(unit.lower())) if suffix.lower().startswith("i") else \
-        _UNITS[unit.lower()]
+    base = (
+        2 ** (10 * " kmgt".index(unit.lower()))
+        if suffix.lower().startswith("i")
+        else _UNITS[unit.lower()]
+    )
     rate = int(float(number) * base)
     if rate <= 0:
         raise SpecError(f"rate {text!r} must be positive")

@@ -44,8 +44,12 @@ class PartIdent:
     source: str
 
     def to_dict(self) -> dict[str, object]:
-        return {"size": self.size, "mtime_ns": self.mtime_ns, "chunk_size": self.chunk_size,
-                "source": self.source}
+        return {
+            "size": self.size,
+            "mtime_ns": self.mtime_ns,
+            "chunk_size": self.chunk_size,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,16 @@ class Endpoint(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def write_chunk(self, path: str, index: int, offset: int, data: bytes, digest: str,
-                          *, compressed: bool = False) -> None:
+    async def write_chunk(
+        self,
+        path: str,
+        index: int,
+        offset: int,
+        data: bytes,
+        digest: str,
+        *,
+        compressed: bool = False,
+    ) -> None:
         """Write one chunk of the part file; ``IntegrityError`` if ``digest`` is wrong."""
 
     @abc.abstractmethod

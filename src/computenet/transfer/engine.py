@@ -51,11 +51,17 @@ class CopyResult:
     differing: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
-        return {"bytes_total": self.bytes_total, "bytes_sent": self.bytes_sent,
-                "files": self.files, "files_skipped": self.files_skipped,
-                "chunks_resent": self.chunks_resent, "seconds": round(self.seconds, 3),
-                "verified": self.verified, "differing": self.differing,
-                "rate_bytes_per_s": int(self.bytes_sent / self.seconds) if self.seconds else 0}
+        return {
+            "bytes_total": self.bytes_total,
+            "bytes_sent": self.bytes_sent,
+            "files": self.files,
+            "files_skipped": self.files_skipped,
+            "chunks_resent": self.chunks_resent,
+            "seconds": round(self.seconds, 3),
+            "verified": self.verified,
+            "differing": self.differing,
+            "rate_bytes_per_s": int(self.bytes_sent / self.seconds) if self.seconds else 0,
+        }
 
 
 def join(base: str, rel: str) -> str:
@@ -77,9 +83,16 @@ def target_path(src_path: str, src_is_dir: bool, dst_path: str, dst_is_dir: bool
 class Copier:
     """One copy between two endpoints; create per copy, then ``await run()``."""
 
-    def __init__(self, src: Endpoint, src_path: str, dst: Endpoint, dst_path: str,
-                 opts: CopyOptions, progress: Progress | None = None,
-                 on_total: OnTotal | None = None) -> None:
+    def __init__(
+        self,
+        src: Endpoint,
+        src_path: str,
+        dst: Endpoint,
+        dst_path: str,
+        opts: CopyOptions,
+        progress: Progress | None = None,
+        on_total: OnTotal | None = None,
+    ) -> None:
         self.src, self.src_path, self.dst, self.dst_path = src, src_path, dst, dst_path
         self.opts = opts
         self.progress = progress or (lambda _n: None)
@@ -94,8 +107,9 @@ class Copier:
         if root_is_dir and not self.opts.recursive:
             raise SpecError(f"{self.src_path} is a directory (use -r)")
         dst_stat = await self.dst.stat(self.dst_path.rstrip("/") or "/")
-        target = target_path(self.src_path, root_is_dir, self.dst_path,
-                             bool(dst_stat and dst_stat.is_dir))
+        target = target_path(
+            self.src_path, root_is_dir, self.dst_path, bool(dst_stat and dst_stat.is_dir)
+        )
         return entries, target
 
     async def run(self) -> CopyResult:
@@ -129,8 +143,12 @@ class Copier:
         for f in files:
             old = have.get(f.rel)
             # whole seconds: SFTP (protocol 3) keeps no finer mtime
-            if old and not old.is_dir and old.size == f.size \
-                    and old.mtime_ns // 10**9 == f.mtime_ns // 10**9:
+            if (
+                old
+                and not old.is_dir
+                and old.size == f.size
+                and old.mtime_ns // 10**9 == f.mtime_ns // 10**9
+            ):
                 self.result.files_skipped += 1
                 self.progress(f.size)
             else:
@@ -147,22 +165,27 @@ class Copier:
             items = []
             for e, data in zip(batch, blobs, strict=True):
                 if len(data) != e.size:
-                    raise TransferError(f"source {join(self.src_path, e.rel)} changed "
-                                        f"during transfer (size {e.size} -> {len(data)})")
-                items.append(BatchItem(join(target, e.rel), data, chunks.digest(data),
-                                       e.mode, e.mtime_ns))
+                    raise TransferError(
+                        f"source {join(self.src_path, e.rel)} changed "
+                        f"during transfer (size {e.size} -> {len(data)})"
+                    )
+                items.append(
+                    BatchItem(join(target, e.rel), data, chunks.digest(data), e.mode, e.mtime_ns)
+                )
             nbytes = sum(e.size for e in batch)
             if self.limiter:
                 await self.limiter.acquire(nbytes)
-            sent = await self._retry(lambda: self.dst.write_batch(items,
-                                                                  compressed=self.opts.compress))
+            sent = await self._retry(
+                lambda: self.dst.write_batch(items, compressed=self.opts.compress)
+            )
             self.result.bytes_sent += sent if isinstance(sent, int) else nbytes
             self.progress(nbytes)
 
     async def _copy_file(self, entry: Entry, target: str) -> None:
         src_path, dst_path = join(self.src_path, entry.rel), join(target, entry.rel)
-        ident = PartIdent(entry.size, entry.mtime_ns, self.opts.chunk_bytes,
-                          f"{self.src.name}:{src_path}")
+        ident = PartIdent(
+            entry.size, entry.mtime_ns, self.opts.chunk_bytes, f"{self.src.name}:{src_path}"
+        )
         if not self.opts.resume:
             await self.dst.abort(dst_path)
         done = await self.dst.begin(dst_path, ident)
@@ -172,8 +195,9 @@ class Copier:
             digests = list(await self.src.hash_chunks(src_path, self.opts.chunk_bytes))
             if len(digests) != len(plan):
                 raise self._changed(src_path)
-        todo = [c for c in plan if digests[c.index] is None or done.get(c.index) !=
-                digests[c.index]]
+        todo = [
+            c for c in plan if digests[c.index] is None or done.get(c.index) != digests[c.index]
+        ]
         for c in plan:
             if c not in todo:
                 self.progress(c.length)
@@ -188,8 +212,15 @@ class Copier:
     def _changed(self, src_path: str) -> TransferError:
         return TransferError(f"source {src_path} changed during transfer; run the copy again")
 
-    async def _send_chunk(self, src_path: str, dst_path: str, c: chunks.Chunk,
-                          digests: list[str | None], *, count: bool = True) -> None:
+    async def _send_chunk(
+        self,
+        src_path: str,
+        dst_path: str,
+        c: chunks.Chunk,
+        digests: list[str | None],
+        *,
+        count: bool = True,
+    ) -> None:
         async with self.slots:
             data = await self.src.read(src_path, c.offset, c.length)
             if len(data) != c.length:
@@ -207,8 +238,9 @@ class Copier:
                 await self.limiter.acquire(len(payload))
 
             async def write() -> None:
-                await self.dst.write_chunk(dst_path, c.index, c.offset, payload, dig,
-                                           compressed=compressed)
+                await self.dst.write_chunk(
+                    dst_path, c.index, c.offset, payload, dig, compressed=compressed
+                )
                 self.result.bytes_sent += len(payload)
 
             await self._retry(write, on_integrity=self._count_resend)
@@ -218,8 +250,9 @@ class Copier:
     def _count_resend(self) -> None:
         self.result.chunks_resent += 1
 
-    async def _retry(self, op: Callable[[], object],
-                     on_integrity: Callable[[], None] | None = None) -> object:
+    async def _retry(
+        self, op: Callable[[], object], on_integrity: Callable[[], None] | None = None
+    ) -> object:
         for attempt in range(self.opts.retries + 1):
             try:
                 return await op()  # type: ignore[misc]
@@ -231,8 +264,9 @@ class Copier:
                 await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
         raise AssertionError("unreachable")
 
-    async def _verify(self, src_path: str, dst_path: str, plan: list[chunks.Chunk],
-                      digests: list[str | None]) -> None:
+    async def _verify(
+        self, src_path: str, dst_path: str, plan: list[chunks.Chunk], digests: list[str | None]
+    ) -> None:
         want = [d or "" for d in digests]
         for _round in range(self.opts.retries + 1):
             got = await self.dst.hash_chunks(dst_path, self.opts.chunk_bytes, part=True)
@@ -240,11 +274,11 @@ class Copier:
             if not bad:
                 return
             self.result.chunks_resent += len(bad)
-            await asyncio.gather(*(self._send_chunk(src_path, dst_path, plan[i], digests,
-                                                    count=False) for i in bad))
+            await asyncio.gather(
+                *(self._send_chunk(src_path, dst_path, plan[i], digests, count=False) for i in bad)
+            )
         self.result.verified = False
-        raise IntegrityError(f"{dst_path} failed verification after "
-                             f"{self.opts.retries} resends")
+        raise IntegrityError(f"{dst_path} failed verification after {self.opts.retries} resends")
 
     # ----- comparing ------------------------------------------------------
     async def _compare(self, files: list[Entry], target: str) -> None:
@@ -297,9 +331,15 @@ async def _bounded(jobs: list, limit: int) -> None:  # type: ignore[type-arg]
         raise
 
 
-async def copy(src: Endpoint, src_path: str, dst: Endpoint, dst_path: str,
-               opts: CopyOptions | None = None, progress: Progress | None = None,
-               on_total: OnTotal | None = None) -> CopyResult:
+async def copy(
+    src: Endpoint,
+    src_path: str,
+    dst: Endpoint,
+    dst_path: str,
+    opts: CopyOptions | None = None,
+    progress: Progress | None = None,
+    on_total: OnTotal | None = None,
+) -> CopyResult:
     """Copy ``src_path`` on ``src`` to ``dst_path`` on ``dst`` (see ``target_path``).
 
     With two site agents the destination pulls from the source directly, so

@@ -75,8 +75,9 @@ class LocalEndpoint(Endpoint):
             return None
         except OSError as exc:
             raise os_error(exc, path) from exc
-        return FileStat(st.st_size, st.st_mtime_ns, stat_mod.S_IMODE(st.st_mode),
-                        stat_mod.S_ISDIR(st.st_mode))
+        return FileStat(
+            st.st_size, st.st_mtime_ns, stat_mod.S_IMODE(st.st_mode), stat_mod.S_ISDIR(st.st_mode)
+        )
 
     async def walk(self, path: str) -> list[Entry]:
         return await self._run(self._walk, path)
@@ -104,8 +105,15 @@ class LocalEndpoint(Endpoint):
                     is_dir = stat_mod.S_ISDIR(est.st_mode)
                     if not is_dir and not stat_mod.S_ISREG(est.st_mode):
                         continue
-                    out.append(Entry(sub, 0 if is_dir else est.st_size, est.st_mtime_ns,
-                                     stat_mod.S_IMODE(est.st_mode), is_dir))
+                    out.append(
+                        Entry(
+                            sub,
+                            0 if is_dir else est.st_size,
+                            est.st_mtime_ns,
+                            stat_mod.S_IMODE(est.st_mode),
+                            is_dir,
+                        )
+                    )
                     if is_dir:
                         stack.append((sub, de.path))
         return out
@@ -143,8 +151,10 @@ class LocalEndpoint(Endpoint):
                 if size == 0:
                     return []
                 with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                    futures = [self._run(_digest_range, mm, c.offset, c.length)
-                               for c in chunks.plan(size, chunk_size)]
+                    futures = [
+                        self._run(_digest_range, mm, c.offset, c.length)
+                        for c in chunks.plan(size, chunk_size)
+                    ]
                     return list(await asyncio.gather(*futures))
         except OSError as exc:
             raise os_error(exc, path) from exc
@@ -199,12 +209,21 @@ class LocalEndpoint(Endpoint):
                 done[int(index)] = dig
         return done
 
-    async def write_chunk(self, path: str, index: int, offset: int, data: bytes, digest: str,
-                          *, compressed: bool = False) -> None:
+    async def write_chunk(
+        self,
+        path: str,
+        index: int,
+        offset: int,
+        data: bytes,
+        digest: str,
+        *,
+        compressed: bool = False,
+    ) -> None:
         await self._run(self._write_chunk, path, index, offset, data, digest, compressed)
 
-    def _write_chunk(self, path: str, index: int, offset: int, data: bytes, digest: str,
-                     compressed: bool) -> None:
+    def _write_chunk(
+        self, path: str, index: int, offset: int, data: bytes, digest: str, compressed: bool
+    ) -> None:
         if compressed:
             data = chunks.decompress(data, 1 << 30)
         chunks.check(data, digest, f"{path} chunk {index}")
@@ -253,7 +272,7 @@ class LocalEndpoint(Endpoint):
                 try:
                     view = memoryview(item.data)
                     while view:
-                        view = view[os.write(fd, view):]
+                        view = view[os.write(fd, view) :]
                     os.fchmod(fd, item.mode & 0o7777)
                     os.utime(fd, ns=(item.mtime_ns, item.mtime_ns))
                 finally:
@@ -265,7 +284,7 @@ class LocalEndpoint(Endpoint):
 
 
 def _digest_range(mm: mmap.mmap, offset: int, length: int) -> str:
-    with memoryview(mm) as whole, whole[offset:offset + length] as view:
+    with memoryview(mm) as whole, whole[offset : offset + length] as view:
         return chunks.digest(view)
 
 

@@ -21,8 +21,13 @@ from computenet.transfer.sites import SITE_KINDS, check_config, public_config
 
 def site_dict(row: SiteRow, *, secrets: bool = False) -> dict[str, Any]:
     config = dict(row.config) if secrets else public_config(dict(row.config))
-    return {"name": row.name, "kind": row.kind, "config": config,
-            "created_by": row.created_by, "created_at": row.created_at}
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "config": config,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+    }
 
 
 def get_site(session: Session, name: str) -> SiteRow:
@@ -36,15 +41,27 @@ def list_sites(session: Session) -> list[SiteRow]:
     return list(session.scalars(select(SiteRow).order_by(SiteRow.name)))
 
 
-def add_site(session: Session, name: str, kind: str, config: dict[str, Any], *,
-             by: str, now: float | None = None) -> SiteRow:
+def add_site(
+    session: Session,
+    name: str,
+    kind: str,
+    config: dict[str, Any],
+    *,
+    by: str,
+    now: float | None = None,
+) -> SiteRow:
     if kind not in SITE_KINDS:
         raise SpecError(f"unknown site kind {kind!r} (expected one of {', '.join(SITE_KINDS)})")
     check_config(kind, config)
     if session.get(SiteRow, name) is not None:
         raise ConflictError(f"site {name!r} exists (remove it first)")
-    row = SiteRow(name=name, kind=kind, config=config, created_by=by,
-                  created_at=time.time() if now is None else now)
+    row = SiteRow(
+        name=name,
+        kind=kind,
+        config=config,
+        created_by=by,
+        created_at=time.time() if now is None else now,
+    )
     session.add(row)
     return row
 
@@ -53,33 +70,73 @@ def remove_site(session: Session, name: str) -> None:
     session.delete(get_site(session, name))
 
 
-def transfer_dict(row: TransferRow, events: list[TransferEventRow] | None = None
-                  ) -> dict[str, Any]:
+def transfer_dict(row: TransferRow, events: list[TransferEventRow] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": row.id, "owner": row.owner, "project": row.project, "source": row.source,
-        "dest": row.dest, "state": row.state, "job_id": row.job_id,
-        "direction": row.direction, "options": row.options, "bytes_total": row.bytes_total,
-        "bytes_sent": row.bytes_sent, "files": row.files, "result": row.result,
-        "error": row.error, "created_at": row.created_at, "updated_at": row.updated_at,
+        "id": row.id,
+        "owner": row.owner,
+        "project": row.project,
+        "source": row.source,
+        "dest": row.dest,
+        "state": row.state,
+        "job_id": row.job_id,
+        "direction": row.direction,
+        "options": row.options,
+        "bytes_total": row.bytes_total,
+        "bytes_sent": row.bytes_sent,
+        "files": row.files,
+        "result": row.result,
+        "error": row.error,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
     }
     if events is not None:
-        out["events"] = [{"time": e.time, "state": e.state, "message": e.message,
-                          "bytes_sent": e.bytes_sent} for e in events]
+        out["events"] = [
+            {"time": e.time, "state": e.state, "message": e.message, "bytes_sent": e.bytes_sent}
+            for e in events
+        ]
     return out
 
 
-def create_transfer(session: Session, *, owner: str, project: str, source: str, dest: str,
-                    options: dict[str, Any], job_id: str | None = None,
-                    direction: str | None = None, now: float | None = None) -> TransferRow:
+def create_transfer(
+    session: Session,
+    *,
+    owner: str,
+    project: str,
+    source: str,
+    dest: str,
+    options: dict[str, Any],
+    job_id: str | None = None,
+    direction: str | None = None,
+    now: float | None = None,
+) -> TransferRow:
     now = time.time() if now is None else now
-    row = TransferRow(id=uuid.uuid4().hex, owner=owner, project=project, source=source,
-                      dest=dest, state="running", job_id=job_id, direction=direction,
-                      options=options, bytes_total=0, bytes_sent=0, files=0, created_at=now,
-                      updated_at=now)
+    row = TransferRow(
+        id=uuid.uuid4().hex,
+        owner=owner,
+        project=project,
+        source=source,
+        dest=dest,
+        state="running",
+        job_id=job_id,
+        direction=direction,
+        options=options,
+        bytes_total=0,
+        bytes_sent=0,
+        files=0,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     session.flush()  # the event's foreign key needs the row first (no ORM relationship)
-    session.add(TransferEventRow(transfer_id=row.id, time=now, state="running",
-                                 message=f"{source} -> {dest}", bytes_sent=0))
+    session.add(
+        TransferEventRow(
+            transfer_id=row.id,
+            time=now,
+            state="running",
+            message=f"{source} -> {dest}",
+            bytes_sent=0,
+        )
+    )
     return row
 
 
@@ -93,15 +150,26 @@ def get_transfer(session: Session, transfer_id: str, *, user: str | None = None)
 
 
 def events_of(session: Session, transfer_id: str) -> list[TransferEventRow]:
-    stmt = select(TransferEventRow).where(TransferEventRow.transfer_id == transfer_id) \
+    stmt = (
+        select(TransferEventRow)
+        .where(TransferEventRow.transfer_id == transfer_id)
         .order_by(TransferEventRow.id)
+    )
     return list(session.scalars(stmt))
 
 
-def report(session: Session, row: TransferRow, *, state: str, message: str | None = None,
-           bytes_total: int | None = None, bytes_sent: int | None = None,
-           files: int | None = None, result: dict[str, Any] | None = None,
-           now: float | None = None) -> TransferRow:
+def report(
+    session: Session,
+    row: TransferRow,
+    *,
+    state: str,
+    message: str | None = None,
+    bytes_total: int | None = None,
+    bytes_sent: int | None = None,
+    files: int | None = None,
+    result: dict[str, Any] | None = None,
+    now: float | None = None,
+) -> TransferRow:
     """Record progress or an end state; an ended transfer does not change again."""
     if state not in TRANSFER_STATES:
         raise SpecError(f"unknown transfer state {state!r}")
@@ -120,13 +188,17 @@ def report(session: Session, row: TransferRow, *, state: str, message: str | Non
         row.result = result
     if state == "failed":
         row.error = message
-    session.add(TransferEventRow(transfer_id=row.id, time=now, state=state, message=message,
-                                 bytes_sent=row.bytes_sent))
+    session.add(
+        TransferEventRow(
+            transfer_id=row.id, time=now, state=state, message=message, bytes_sent=row.bytes_sent
+        )
+    )
     return row
 
 
-def list_transfers(session: Session, *, user: str | None, job_id: str | None = None,
-                   limit: int = 100) -> list[TransferRow]:
+def list_transfers(
+    session: Session, *, user: str | None, job_id: str | None = None, limit: int = 100
+) -> list[TransferRow]:
     stmt = select(TransferRow).order_by(TransferRow.created_at.desc()).limit(limit)
     if user is not None:
         stmt = stmt.where(TransferRow.owner == user)

@@ -24,42 +24,62 @@ def endpoint_for(client: ApiClient, loc: Location, parallel: int) -> Endpoint:
     if loc.site is None:
         return LocalEndpoint(None)
     access = client.post(f"/sites/{loc.site}/access")
-    return open_endpoint(loc.site, str(access["kind"]), dict(access["config"]),
-                         parallel=parallel)
+    return open_endpoint(loc.site, str(access["kind"]), dict(access["config"]), parallel=parallel)
 
 
-async def run_copy(client: ApiClient, src: str, dst: str, opts: CopyOptions, *,
-                   progress: Progress | None = None, on_total: OnTotal | None = None,
-                   report: Callable[[str, dict[str, Any]], None] | None = None) -> CopyResult:
+async def run_copy(
+    client: ApiClient,
+    src: str,
+    dst: str,
+    opts: CopyOptions,
+    *,
+    progress: Progress | None = None,
+    on_total: OnTotal | None = None,
+    report: Callable[[str, dict[str, Any]], None] | None = None,
+) -> CopyResult:
     """Copy ``src`` to ``dst`` (each a local path or ``SITE:PATH``), recorded on the server."""
     import asyncio
 
     from computenet.errors import ComputeNetError
 
     src_loc, dst_loc = parse_location(src), parse_location(dst)
-    options = {"recursive": opts.recursive, "resume": opts.resume, "parallel": opts.parallel,
-               "limit_bytes_per_s": opts.limit_bytes_per_s, "compress": opts.compress,
-               "checksum_only": opts.checksum_only}
-    record = await asyncio.to_thread(client.post, "/transfers",
-                                     {"source": str(src_loc), "dest": str(dst_loc),
-                                      "options": options})
+    options = {
+        "recursive": opts.recursive,
+        "resume": opts.resume,
+        "parallel": opts.parallel,
+        "limit_bytes_per_s": opts.limit_bytes_per_s,
+        "compress": opts.compress,
+        "checksum_only": opts.checksum_only,
+    }
+    record = await asyncio.to_thread(
+        client.post,
+        "/transfers",
+        {"source": str(src_loc), "dest": str(dst_loc), "options": options},
+    )
     path = f"/transfers/{record['id']}/events"
     try:
-        async with endpoint_for(client, src_loc, opts.parallel) as s_ep, \
-                endpoint_for(client, dst_loc, opts.parallel) as d_ep:
-            result = await copy(s_ep, src_loc.path, d_ep, dst_loc.path, opts, progress,
-                                on_total)
+        async with (
+            endpoint_for(client, src_loc, opts.parallel) as s_ep,
+            endpoint_for(client, dst_loc, opts.parallel) as d_ep,
+        ):
+            result = await copy(s_ep, src_loc.path, d_ep, dst_loc.path, opts, progress, on_total)
     except ComputeNetError as exc:
         await asyncio.to_thread(client.post, path, {"state": "failed", "message": exc.message})
         raise
     except BaseException:
-        await asyncio.to_thread(client.post, path, {"state": "cancelled",
-                                                    "message": "interrupted"})
+        await asyncio.to_thread(client.post, path, {"state": "cancelled", "message": "interrupted"})
         raise
     body = result.to_dict()
     body["id"] = record["id"]
-    await asyncio.to_thread(client.post, path, {
-        "state": "completed", "bytes_total": result.bytes_total,
-        "bytes_sent": result.bytes_sent, "files": result.files,
-        "result": {k: v for k, v in body.items() if k != "differing"}})
+    await asyncio.to_thread(
+        client.post,
+        path,
+        {
+            "state": "completed",
+            "bytes_total": result.bytes_total,
+            "bytes_sent": result.bytes_sent,
+            "files": result.files,
+            "result": {k: v for k, v in body.items() if k != "differing"},
+        },
+    )
     return result

@@ -8,6 +8,7 @@ back over SFTP and hashes it here (it costs a second pass over the data).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import posixpath
 import stat as stat_mod
@@ -49,8 +50,14 @@ class SftpAccess:
         return cls(host, int(port_text), user, root, key_path, known_hosts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "port": self.port, "user": self.user, "root": self.root,
-                "key_path": self.key_path, "known_hosts": self.known_hosts}
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "root": self.root,
+            "key_path": self.key_path,
+            "known_hosts": self.known_hosts,
+        }
 
 
 def _translate(exc: Exception, what: str) -> Exception:
@@ -86,13 +93,20 @@ class SftpEndpoint(Endpoint):
             if self._sftp is None:
                 try:
                     self._conn = await asyncssh.connect(
-                        self.access.host, port=self.access.port, username=self.access.user,
-                        client_keys=[self.access.key_path], known_hosts=self.access.known_hosts,
-                        compression_algs=None)
+                        self.access.host,
+                        port=self.access.port,
+                        username=self.access.user,
+                        client_keys=[self.access.key_path],
+                        known_hosts=self.access.known_hosts,
+                        compression_algs=None,
+                    )
                     self._sftp = await self._conn.start_sftp_client()
                 except (OSError, asyncssh.Error) as exc:
-                    raise TransferError(f"cannot reach {self.access.user}@{self.access.host}:"
-                                        f"{self.access.port}: {exc}", transient=True) from exc
+                    raise TransferError(
+                        f"cannot reach {self.access.user}@{self.access.host}:"
+                        f"{self.access.port}: {exc}",
+                        transient=True,
+                    ) from exc
             return self._sftp
 
     async def close(self) -> None:
@@ -117,8 +131,12 @@ class SftpEndpoint(Endpoint):
             a = await self._do(path, lambda s: s.stat(self._abs(path)))
         except NotFoundError:
             return None
-        return FileStat(a.size or 0, _mtime_ns(a), stat_mod.S_IMODE(a.permissions or 0),
-                        stat_mod.S_ISDIR(a.permissions or 0))
+        return FileStat(
+            a.size or 0,
+            _mtime_ns(a),
+            stat_mod.S_IMODE(a.permissions or 0),
+            stat_mod.S_ISDIR(a.permissions or 0),
+        )
 
     async def walk(self, path: str) -> list[Entry]:
         top = await self.stat(path)
@@ -133,8 +151,9 @@ class SftpEndpoint(Endpoint):
             here = self._abs(posixpath.join(path, rel) if rel else path)
             names = await self._do(here, lambda s, h=here: s.readdir(h))
             for n in names:
-                if n.filename in (".", "..") or n.filename.endswith((".cnet-part",
-                                                                    ".cnet-manifest")):
+                if n.filename in (".", "..") or n.filename.endswith(
+                    (".cnet-part", ".cnet-manifest")
+                ):
                     continue
                 perm = n.attrs.permissions or 0
                 if not (stat_mod.S_ISDIR(perm) or stat_mod.S_ISREG(perm)):
@@ -142,8 +161,15 @@ class SftpEndpoint(Endpoint):
                 sub = f"{rel}/{n.filename}" if rel else n.filename
                 mtime_ns = _mtime_ns(n.attrs)
                 is_dir = stat_mod.S_ISDIR(perm)
-                out.append(Entry(sub, 0 if is_dir else n.attrs.size or 0, mtime_ns,
-                                 stat_mod.S_IMODE(perm), is_dir))
+                out.append(
+                    Entry(
+                        sub,
+                        0 if is_dir else n.attrs.size or 0,
+                        mtime_ns,
+                        stat_mod.S_IMODE(perm),
+                        is_dir,
+                    )
+                )
                 if is_dir:
                     stack.append(sub)
         return out
@@ -188,10 +214,17 @@ class SftpEndpoint(Endpoint):
             text = await self._do(manifest, lambda s: _read_text(s, self._abs(manifest)))
             lines = text.splitlines()
             part_st = await self.stat(part)
-            if lines and json.loads(lines[0]) == ident.to_dict() and part_st \
-                    and part_st.size == ident.size:
-                return {int(i): d for i, _, d in (ln.partition(" ") for ln in lines[1:])
-                        if i.isdigit() and len(d) == 64}
+            if (
+                lines
+                and json.loads(lines[0]) == ident.to_dict()
+                and part_st
+                and part_st.size == ident.size
+            ):
+                return {
+                    int(i): d
+                    for i, _, d in (ln.partition(" ") for ln in lines[1:])
+                    if i.isdigit() and len(d) == 64
+                }
         except (NotFoundError, ValueError):
             pass
 
@@ -204,8 +237,16 @@ class SftpEndpoint(Endpoint):
         await self._do(path, fresh)
         return {}
 
-    async def write_chunk(self, path: str, index: int, offset: int, data: bytes, digest: str,
-                          *, compressed: bool = False) -> None:
+    async def write_chunk(
+        self,
+        path: str,
+        index: int,
+        offset: int,
+        data: bytes,
+        digest: str,
+        *,
+        compressed: bool = False,
+    ) -> None:
         if compressed:
             data = chunks.decompress(data, 1 << 30)
         chunks.check(data, digest, f"{path} chunk {index}")
@@ -225,9 +266,16 @@ class SftpEndpoint(Endpoint):
         part, manifest = part_names(path)
 
         async def op(s: Any) -> None:
-            await s.setstat(self._abs(part), asyncssh.SFTPAttrs(
-                permissions=mode & 0o7777, atime=mtime_ns // 10**9, mtime=mtime_ns // 10**9,
-                atime_ns=mtime_ns, mtime_ns=mtime_ns))
+            await s.setstat(
+                self._abs(part),
+                asyncssh.SFTPAttrs(
+                    permissions=mode & 0o7777,
+                    atime=mtime_ns // 10**9,
+                    mtime=mtime_ns // 10**9,
+                    atime_ns=mtime_ns,
+                    mtime_ns=mtime_ns,
+                ),
+            )
             await s.posix_rename(self._abs(part), self._abs(path))
             await s.remove(self._abs(manifest))
 
@@ -235,10 +283,8 @@ class SftpEndpoint(Endpoint):
 
     async def abort(self, path: str) -> None:
         for p in part_names(path):
-            try:
+            with contextlib.suppress(NotFoundError):
                 await self._do(p, lambda s, p=p: s.remove(self._abs(p)))
-            except NotFoundError:
-                pass
 
     async def write_batch(self, items: list[BatchItem], *, compressed: bool = False) -> int:
         import asyncssh
@@ -253,10 +299,16 @@ class SftpEndpoint(Endpoint):
             async def op(s: Any) -> None:
                 async with s.open(part, "wb") as fh:
                     await fh.write(item.data)
-                await s.setstat(part, asyncssh.SFTPAttrs(
-                    permissions=item.mode & 0o7777, atime=item.mtime_ns // 10**9,
-                    mtime=item.mtime_ns // 10**9, atime_ns=item.mtime_ns,
-                    mtime_ns=item.mtime_ns))
+                await s.setstat(
+                    part,
+                    asyncssh.SFTPAttrs(
+                        permissions=item.mode & 0o7777,
+                        atime=item.mtime_ns // 10**9,
+                        mtime=item.mtime_ns // 10**9,
+                        atime_ns=item.mtime_ns,
+                        mtime_ns=item.mtime_ns,
+                    ),
+                )
                 await s.posix_rename(part, self._abs(item.path))
 
             async with sem:

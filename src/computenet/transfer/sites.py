@@ -17,8 +17,7 @@ SITE_KINDS = ("agent", "path", "sftp")
 SECRET_KEYS = ("token",)
 
 
-def open_endpoint(name: str, kind: str, config: dict[str, Any], *,
-                  parallel: int = 4) -> Endpoint:
+def open_endpoint(name: str, kind: str, config: dict[str, Any], *, parallel: int = 4) -> Endpoint:
     """An endpoint for a site (not connected yet; it connects on first use)."""
     if kind == "agent":
         from computenet.transfer.agent_client import AgentAccess, AgentEndpoint
@@ -32,17 +31,25 @@ def open_endpoint(name: str, kind: str, config: dict[str, Any], *,
         from computenet.transfer.sftp import SftpAccess, SftpEndpoint
 
         try:
-            access = SftpAccess(str(config["host"]), int(config.get("port", 22)),
-                                str(config["user"]), str(config["root"]),
-                                str(config["key_path"]), config.get("known_hosts"))
+            access = SftpAccess(
+                str(config["host"]),
+                int(config.get("port", 22)),
+                str(config["user"]),
+                str(config["root"]),
+                str(config["key_path"]),
+                config.get("known_hosts"),
+            )
         except KeyError as exc:
             raise ConfigError(f"site {name}: SFTP config lacks {exc.args[0]!r}") from exc
         return SftpEndpoint(access, name=name)
     raise ConfigError(f"site {name}: unknown kind {kind!r} (expected one of {SITE_KINDS})")
 
 
-REQUIRED_KEYS = {"agent": ("url", "token", "fingerprint"), "path": ("root",),
-                 "sftp": ("host", "user", "root", "key_path")}
+REQUIRED_KEYS = {
+    "agent": ("url", "token", "fingerprint"),
+    "path": ("root",),
+    "sftp": ("host", "user", "root", "key_path"),
+}
 
 
 def check_config(kind: str, config: dict[str, Any]) -> None:

@@ -40,7 +40,9 @@ def ensure_certificate(state_dir: Path, host: str) -> tuple[Path, Path]:
         alt.append(x509.DNSName(host))
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=3650))
@@ -49,9 +51,9 @@ def ensure_certificate(state_dir: Path, host: str) -> tuple[Path, Path]:
         .sign(key, hashes.SHA256())
     )
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key_bytes = key.private_bytes(serialization.Encoding.PEM,
-                                  serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption())
+    key_bytes = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key_bytes)
@@ -73,12 +75,15 @@ def fetch_certificate(url_host: str, port: int, timeout_s: float = 10.0) -> byte
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection((url_host, port), timeout=timeout_s) as sock, \
-                ctx.wrap_socket(sock, server_hostname=url_host) as tls:
+        with (
+            socket.create_connection((url_host, port), timeout=timeout_s) as sock,
+            ctx.wrap_socket(sock, server_hostname=url_host) as tls,
+        ):
             der = tls.getpeercert(binary_form=True)
     except OSError as exc:
-        raise TransferError(f"agent at {url_host}:{port} unreachable: {exc}",
-                            transient=True) from exc
+        raise TransferError(
+            f"agent at {url_host}:{port} unreachable: {exc}", transient=True
+        ) from exc
     if der is None:
         raise TransferError(f"agent at {url_host}:{port} sent no certificate")
     return der
@@ -94,8 +99,9 @@ def pinned_context(host: str, port: int, fingerprint: str) -> ssl.SSLContext:
     der = fetch_certificate(host, port)
     seen = fingerprint_der(der)
     if not hmac.compare_digest(seen.lower(), fingerprint.lower()):
-        raise AuthError(f"agent at {host}:{port} presented certificate {seen}, "
-                        f"expected {fingerprint} (pinned)")
+        raise AuthError(
+            f"agent at {host}:{port} presented certificate {seen}, expected {fingerprint} (pinned)"
+        )
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_REQUIRED

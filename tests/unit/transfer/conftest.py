@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
-from transfer_helpers import Agent, start_agent  # noqa: E402
+from transfer_helpers import Agent, start_agent
 
 
 @pytest.fixture

@@ -38,10 +38,16 @@ def test_round_trip_with_compression_and_small_files(agent: Agent, tmp_path: Pat
 
     async def go() -> tuple[object, object]:
         async with endpoint(agent) as site, LocalEndpoint() as local:
-            up = await copy(local, str(src), site, "data",
-                            CopyOptions(recursive=True, compress=True, chunk_bytes=MIB))
-            down = await copy(site, "data", local, str(tmp_path / "back"),
-                              CopyOptions(recursive=True))
+            up = await copy(
+                local,
+                str(src),
+                site,
+                "data",
+                CopyOptions(recursive=True, compress=True, chunk_bytes=MIB),
+            )
+            down = await copy(
+                site, "data", local, str(tmp_path / "back"), CopyOptions(recursive=True)
+            )
             return up, down
 
     up, _down = run(go())
@@ -133,8 +139,9 @@ def test_agent_rejects_a_chunk_whose_digest_does_not_match(agent: Agent) -> None
         run(go())
 
 
-def test_site_to_site_copy_is_pulled_by_the_destination(agent: Agent, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_site_to_site_copy_is_pulled_by_the_destination(
+    agent: Agent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from transfer_helpers import start_agent
 
     def not_here(*_a: object, **_k: object) -> None:

@@ -22,8 +22,11 @@ def test_file_arrives_whole_with_mode_and_mtime(tmp_path: Path) -> None:
     data = make_file(tmp_path / "a.bin", 3 * MIB + 17)
     os.chmod(tmp_path / "a.bin", 0o640)
     os.utime(tmp_path / "a.bin", ns=(1_600_000_000_123_456_789, 1_600_000_000_123_456_789))
-    r = run(copy(LocalEndpoint(), str(tmp_path / "a.bin"), LocalEndpoint(),
-                 str(tmp_path / "b.bin"), OPTS))
+    r = run(
+        copy(
+            LocalEndpoint(), str(tmp_path / "a.bin"), LocalEndpoint(), str(tmp_path / "b.bin"), OPTS
+        )
+    )
     assert (tmp_path / "b.bin").read_bytes() == data
     st = os.stat(tmp_path / "b.bin")
     assert (st.st_mode & 0o777, st.st_mtime_ns) == (0o640, 1_600_000_000_123_456_789)
@@ -36,15 +39,29 @@ def test_tree_with_small_and_large_files(tmp_path: Path) -> None:
     files = {f"d{i % 3}/f{i}": make_file(src / f"d{i % 3}/f{i}", 100 * i, i) for i in range(40)}
     files["big"] = make_file(src / "big", 2 * MIB + 5)
     (src / "empty-dir").mkdir()
-    r = run(copy(LocalEndpoint(), str(src), LocalEndpoint(), str(tmp_path / "dst"),
-                 CopyOptions(recursive=True, chunk_bytes=CHUNK, small_file_bytes=16 * KIB)))
+    r = run(
+        copy(
+            LocalEndpoint(),
+            str(src),
+            LocalEndpoint(),
+            str(tmp_path / "dst"),
+            CopyOptions(recursive=True, chunk_bytes=CHUNK, small_file_bytes=16 * KIB),
+        )
+    )
     assert r.files == 41
     for rel, data in files.items():
         assert (tmp_path / "dst" / rel).read_bytes() == data
     assert (tmp_path / "dst/empty-dir").is_dir()
     # a trailing slash puts the tree inside
-    run(copy(LocalEndpoint(), str(src), LocalEndpoint(), str(tmp_path / "into") + "/",
-             CopyOptions(recursive=True)))
+    run(
+        copy(
+            LocalEndpoint(),
+            str(src),
+            LocalEndpoint(),
+            str(tmp_path / "into") + "/",
+            CopyOptions(recursive=True),
+        )
+    )
     assert (tmp_path / "into/src/big").read_bytes() == files["big"]
 
 
@@ -92,8 +109,7 @@ def test_chunk_corrupted_on_the_wire_is_sent_again(tmp_path: Path) -> None:
         return payload
 
     faulty = FaultyEndpoint(LocalEndpoint(), before_write=flip_once)
-    r = run(copy(LocalEndpoint(), str(tmp_path / "a.bin"), faulty, str(tmp_path / "b.bin"),
-                 OPTS))
+    r = run(copy(LocalEndpoint(), str(tmp_path / "a.bin"), faulty, str(tmp_path / "b.bin"), OPTS))
     assert spoiled == [3]
     assert r.chunks_resent == 1
     assert (tmp_path / "b.bin").read_bytes() == data
@@ -135,8 +151,15 @@ def test_source_changing_during_the_copy_fails_it(tmp_path: Path) -> None:
 
     src = FaultyEndpoint(LocalEndpoint(), after_read=grow)
     with pytest.raises(TransferError, match="changed during transfer"):
-        run(copy(src, str(tmp_path / "a.bin"), LocalEndpoint(), str(tmp_path / "b.bin"),
-                 CopyOptions(chunk_bytes=CHUNK, parallel=1)))
+        run(
+            copy(
+                src,
+                str(tmp_path / "a.bin"),
+                LocalEndpoint(),
+                str(tmp_path / "b.bin"),
+                CopyOptions(chunk_bytes=CHUNK, parallel=1),
+            )
+        )
     assert not (tmp_path / "b.bin").exists()
     assert not (tmp_path / ".b.bin.cnet-part").exists()
 
@@ -165,25 +188,35 @@ def test_source_rewritten_in_place_is_caught_on_resume(tmp_path: Path) -> None:
 
 def _tiny_tmpfs(path: Path) -> bool:
     path.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(path)],
-                          capture_output=True)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(path)], capture_output=True
+    )
     return proc.returncode == 0
 
 
-def test_disk_full_is_a_clear_error_and_leaves_no_file(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_is_a_clear_error_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_file(tmp_path / "a.bin", 3 * MIB)
     full = tmp_path / "full"
     mounted = _tiny_tmpfs(full)
     if not mounted:  # no mount rights here: make the reservation fail as a full disk does
+
         def no_space(fd: int, offset: int, length: int) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(os, "posix_fallocate", no_space)
     try:
         with pytest.raises(TransferError, match="disk full"):
-            run(copy(LocalEndpoint(), str(tmp_path / "a.bin"), LocalEndpoint(),
-                     str(full / "a.bin"), OPTS))
+            run(
+                copy(
+                    LocalEndpoint(),
+                    str(tmp_path / "a.bin"),
+                    LocalEndpoint(),
+                    str(full / "a.bin"),
+                    OPTS,
+                )
+            )
         assert os.listdir(full) == []
     finally:
         if mounted:
@@ -198,6 +231,13 @@ def test_checksum_only_compares_without_moving(tmp_path: Path) -> None:
     run(copy(LocalEndpoint(), str(src), LocalEndpoint(), str(dst), CopyOptions(recursive=True)))
     with open(dst / "other", "r+b") as fh:
         fh.write(b"!")
-    r = run(copy(LocalEndpoint(), str(src), LocalEndpoint(), str(dst),
-                 CopyOptions(recursive=True, checksum_only=True)))
+    r = run(
+        copy(
+            LocalEndpoint(),
+            str(src),
+            LocalEndpoint(),
+            str(dst),
+            CopyOptions(recursive=True, checksum_only=True),
+        )
+    )
     assert (r.bytes_sent, r.verified, r.differing) == (0, False, ["other"])

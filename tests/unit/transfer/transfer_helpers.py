@@ -38,9 +38,12 @@ class FaultyEndpoint(Endpoint):
 
     remote = True
 
-    def __init__(self, inner: LocalEndpoint,
-                 before_write: Callable[[int, bytes], bytes] | None = None,
-                 after_read: Callable[[str, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        inner: LocalEndpoint,
+        before_write: Callable[[int, bytes], bytes] | None = None,
+        after_read: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.inner = inner
         self.name = inner.name
         self.before_write = before_write
@@ -71,8 +74,16 @@ class FaultyEndpoint(Endpoint):
     async def begin(self, path: str, ident: Any) -> dict[int, str]:
         return await self.inner.begin(path, ident)
 
-    async def write_chunk(self, path: str, index: int, offset: int, data: bytes, digest: str,
-                          *, compressed: bool = False) -> None:
+    async def write_chunk(
+        self,
+        path: str,
+        index: int,
+        offset: int,
+        data: bytes,
+        digest: str,
+        *,
+        compressed: bool = False,
+    ) -> None:
         self.chunk_writes += 1
         if self.before_write:
             data = self.before_write(index, data)
@@ -107,10 +118,15 @@ class Agent:
 
 def start_agent(root: Path, info_file: Path, listen: str = "127.0.0.1:0") -> Agent:
     info_file.unlink(missing_ok=True)
-    code = ("import sys; from pathlib import Path; from computenet.transfer.agent import serve;"
-            "serve(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]))")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(root), listen, str(info_file)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    code = (
+        "import sys; from pathlib import Path; from computenet.transfer.agent import serve;"
+        "serve(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(root), listen, str(info_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if info_file.exists():

@@ -59,16 +59,19 @@ def list_sites(session: Session = Depends(get_session)) -> Any:
 
 
 @router.post("/sites", status_code=201)
-def add_site(body: SiteIn, who: Principal = Depends(current_user),
-             session: Session = Depends(get_session)) -> Any:
+def add_site(
+    body: SiteIn, who: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> Any:
     _admin(who)
-    return records.site_dict(records.add_site(session, body.name, body.kind, body.config,
-                                              by=who.name))
+    return records.site_dict(
+        records.add_site(session, body.name, body.kind, body.config, by=who.name)
+    )
 
 
 @router.delete("/sites/{name}")
-def remove_site(name: str, who: Principal = Depends(current_user),
-                session: Session = Depends(get_session)) -> Any:
+def remove_site(
+    name: str, who: Principal = Depends(current_user), session: Session = Depends(get_session)
+) -> Any:
     _admin(who)
     records.remove_site(session, name)
     return {"removed": name}
@@ -89,36 +92,61 @@ async def site_access(name: str, session: Session = Depends(get_session)) -> Any
 
 
 @router.get("/transfers")
-def list_transfers(all_users: bool = False, job_id: str | None = None, limit: int = 100,
-                   who: Principal = Depends(current_user),
-                   session: Session = Depends(get_session)) -> Any:
+def list_transfers(
+    all_users: bool = False,
+    job_id: str | None = None,
+    limit: int = 100,
+    who: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Any:
     user = None if (all_users and who.is_admin) else who.name
-    rows = records.list_transfers(session, user=user, job_id=job_id,
-                                  limit=max(1, min(limit, 1000)))
+    rows = records.list_transfers(session, user=user, job_id=job_id, limit=max(1, min(limit, 1000)))
     return {"transfers": [records.transfer_dict(r) for r in rows]}
 
 
 @router.post("/transfers", status_code=201)
-def create_transfer(body: TransferIn, who: Principal = Depends(current_user),
-                    session: Session = Depends(get_session)) -> Any:
-    row = records.create_transfer(session, owner=who.name, project=who.project,
-                                  source=body.source, dest=body.dest, options=body.options)
+def create_transfer(
+    body: TransferIn,
+    who: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Any:
+    row = records.create_transfer(
+        session,
+        owner=who.name,
+        project=who.project,
+        source=body.source,
+        dest=body.dest,
+        options=body.options,
+    )
     return records.transfer_dict(row)
 
 
 @router.get("/transfers/{transfer_id}")
-def get_transfer(transfer_id: str, who: Principal = Depends(current_user),
-                 session: Session = Depends(get_session)) -> Any:
+def get_transfer(
+    transfer_id: str,
+    who: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Any:
     row = records.get_transfer(session, transfer_id, user=None if who.is_admin else who.name)
     return records.transfer_dict(row, records.events_of(session, row.id))
 
 
 @router.post("/transfers/{transfer_id}/events")
-def report_transfer(transfer_id: str, body: TransferReport,
-                    who: Principal = Depends(current_user),
-                    session: Session = Depends(get_session)) -> Any:
+def report_transfer(
+    transfer_id: str,
+    body: TransferReport,
+    who: Principal = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Any:
     row = records.get_transfer(session, transfer_id, user=who.name)
-    records.report(session, row, state=body.state, message=body.message,
-                   bytes_total=body.bytes_total, bytes_sent=body.bytes_sent, files=body.files,
-                   result=body.result)
+    records.report(
+        session,
+        row,
+        state=body.state,
+        message=body.message,
+        bytes_total=body.bytes_total,
+        bytes_sent=body.bytes_sent,
+        files=body.files,
+        result=body.result,
+    )
     return records.transfer_dict(row)

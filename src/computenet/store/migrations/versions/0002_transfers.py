@@ -48,10 +48,14 @@ def upgrade() -> None:
     op.create_table(
         "transfer_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("transfer_id", sa.String(32),
-                  sa.ForeignKey("transfers.id", ondelete="CASCADE",
-                                name="fk_transfer_events_transfer_id_transfers"),
-                  nullable=False),
+        sa.Column(
+            "transfer_id",
+            sa.String(32),
+            sa.ForeignKey(
+                "transfers.id", ondelete="CASCADE", name="fk_transfer_events_transfer_id_transfers"
+            ),
+            nullable=False,
+        ),
         sa.Column("time", sa.Float, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("message", sa.Text, nullable=True),
