@@ -73,6 +73,11 @@ def _count(name: str, option: str) -> _Handler:
     return lambda value, ctx: {name: parse_count(_val(value), option)}
 
 
+def _stdio(name: str) -> _Handler:
+    # sbatch reads "none" (any case) as /dev/null.
+    return lambda value, ctx: {name: "/dev/null" if _val(value).lower() == "none" else value}
+
+
 def _nodes(value: str | None, ctx: _Context) -> dict[str, Any]:
     low, high = parse_node_range(_val(value))
     return {"nodes": low, "max_nodes": high}
@@ -133,7 +138,7 @@ HANDLERS: dict[str, _Handler] = {
     "cpus-per-task": _count("cpus_per_task", "cpus-per-task"),
     "deadline": _when("deadline", "deadline"),
     "dependency": _dependency,
-    "error": _field("error"),
+    "error": _stdio("error"),
     "exclusive": lambda value, ctx: {
         "exclusive": True,
         "_exclusive_kind": v.parse_exclusive(value),
@@ -146,7 +151,7 @@ HANDLERS: dict[str, _Handler] = {
     "hedge": _count("hedge", "hedge"),
     "hint": lambda value, ctx: {"_hint_mode": v.parse_hint(_val(value))},
     "hold": lambda value, ctx: {"hold": True},
-    "input": _field("input"),
+    "input": _stdio("input"),
     "job-name": _field("name"),
     "max-cost": _field("max_cost", v.parse_cost),
     "mem": _field("mem_per_node_bytes", parse_mem_bytes),
@@ -157,7 +162,7 @@ HANDLERS: dict[str, _Handler] = {
     "ntasks-per-core": _count("ntasks_per_core", "ntasks-per-core"),
     "ntasks-per-node": _count("ntasks_per_node", "ntasks-per-node"),
     "open-mode": _field("open_mode", v.parse_open_mode),
-    "output": _field("output"),
+    "output": _stdio("output"),
     "partition": _field("partition"),
     "policy": _field("policy", v.parse_policy),
     "qos": _field("qos"),

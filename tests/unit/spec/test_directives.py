@@ -85,7 +85,9 @@ def test_oversized_script_is_a_limit_error() -> None:
         check_script("#!/bin/sh\n" + "x" * 100, max_bytes=50)
 
 
-_word = st.text(alphabet=st.characters(blacklist_characters="\n\0\\", codec="utf-8"), max_size=12)
+_word = st.text(
+    alphabet=st.characters(blacklist_characters="\n\0\\", codec="utf-8"), max_size=12
+).filter(lambda w: w.lower() not in ("hetjob", "packjob"))  # those two words are refused
 
 
 @given(st.lists(st.lists(_word, min_size=1, max_size=4), max_size=6))

@@ -195,6 +195,8 @@ def test_workdir_and_files() -> None:
         "append",
     )
     assert parse([], cwd="/tmp/x").workdir == "/tmp/x"
+    spec = parse(["-o", "none", "-e", "NONE"])
+    assert (spec.output, spec.error) == ("/dev/null", "/dev/null")
     assert parse(["--chdir=/abs"], cwd="/tmp/x").workdir == "/abs"
 
 
