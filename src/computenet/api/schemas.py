@@ -21,6 +21,7 @@ class SubmitRequest(BaseModel):
     args: list[str] = Field(default_factory=list, max_length=MAX_OPTIONS)
     cwd: str | None = Field(default=None, max_length=4096)
     env: dict[str, str] = Field(default_factory=dict, max_length=MAX_ENV)
+    script_name: str | None = Field(default=None, max_length=255)
     test_only: bool = False
 
 

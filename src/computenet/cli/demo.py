@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from computenet.cli.context import fmt_duration, get_client, print_json
+from computenet.errors import ComputeNetError
 
 TERMINAL = {
     "COMPLETED",
@@ -181,6 +182,7 @@ def _row(label: str, job: dict[str, Any]) -> dict[str, Any]:
         "wait_s": (start - submit) if start and submit else None,
         "run_s": (end - start) if end and start else None,
         "reason": job.get("placement_reason") or job.get("reason"),
+        "why": job.get("placement_short") or job.get("reason"),
     }
 
 
@@ -214,10 +216,38 @@ def _watch(
     for job_id, job in jobs.items():
         if job.get("cluster"):
             try:
-                job["placement_reason"] = client.placement(job_id).get("reason")
-            except Exception:
-                job["placement_reason"] = None
+                placement = client.placement(job_id)
+            except ComputeNetError:  # a missing explanation must not stop the demo
+                continue
+            job["placement_reason"] = placement.get("reason")
+            job["placement_short"] = _short_reason(placement)
     return jobs
+
+
+def _short_reason(placement: dict[str, Any]) -> str:
+    """'fastest: ends +1:00 vs local-b +1:15': the policy and the margin it won by."""
+    now = placement.get("decided_at") or 0.0
+    feasible = [c for c in placement.get("candidates", []) if c.get("feasible")]
+    chosen = next((c for c in feasible if c["cluster"] == placement.get("chosen")), None)
+    if chosen is None:
+        return str(placement.get("reason") or "")
+    policy = placement.get("policy") or "?"
+    key = "cost" if policy == "cheapest" else "predicted_end"
+
+    def show(c: dict[str, Any]) -> str:
+        if key == "cost":
+            return f"{c['cost']:.4f}" if c.get("cost") is not None else "-"
+        end = c.get("predicted_end")
+        return "+" + fmt_duration(end - now) if end is not None else "-"
+
+    label = "cost" if key == "cost" else "ends"
+    others = [c for c in feasible if c is not chosen]
+    text = f"{policy}: {label} {show(chosen)}"
+    if others:
+        text += f" vs {others[0]['cluster']} {show(others[0])}"
+    elif len(placement.get("candidates", [])) > 1:
+        text += " (the only cluster that fits)"
+    return text
 
 
 def _progress(ids: list[tuple[str, int]], jobs: dict[int, dict[str, Any]]) -> Any:
@@ -254,7 +284,7 @@ def _final_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             r["cluster"] or "-",
             fmt_duration(r["wait_s"]),
             fmt_duration(r["run_s"]),
-            (r["reason"] or "")[:90],
+            r["why"] or "",
         )
     console = Console(highlight=False)
     console.print(table)

@@ -70,10 +70,6 @@ def submit(ctx: typer.Context) -> None:
             script = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SpecError(f"{script_path} is not UTF-8 text (a binary file?)") from exc
-        if not any(o == "-J" or o.startswith(("--job-name", "-J")) for o in options):
-            options = (
-                [*options, f"--job-name={path.name}"] if not _script_names_job(script) else options
-            )
     elif not any(o.startswith("--wrap") for o in options):
         if sys.stdin.isatty():
             raise SpecError(
@@ -89,6 +85,7 @@ def submit(ctx: typer.Context) -> None:
         cwd=os.getcwd(),
         env=dict(os.environ),
         test_only=test_only,
+        script_name=Path(script_path).name if script_path else None,
     )
     if test_only:
         if as_json:
@@ -110,16 +107,6 @@ def submit(ctx: typer.Context) -> None:
         print(job_id)
     else:
         print(f"Submitted batch job {job_id}")
-
-
-def _script_names_job(script: str) -> bool:
-    from computenet.spec import parse_directives
-
-    try:
-        directives = parse_directives(script)
-    except SpecError:
-        return False
-    return any(d == "-J" or d.startswith(("-J", "--job-name")) for d in directives)
 
 
 def _wait(client: Any, job_id: int | str, *, quiet: bool) -> dict[str, Any]:

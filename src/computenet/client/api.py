@@ -95,6 +95,7 @@ class Client:
         cwd: str | None = None,
         env: Mapping[str, str] | None = None,
         test_only: bool = False,
+        script_name: str | None = None,
     ) -> Any:
         return self.post(
             "/jobs",
@@ -105,6 +106,7 @@ class Client:
                 "cwd": cwd,
                 "env": dict(env or {}),
                 "test_only": test_only,
+                "script_name": script_name,
             },
         )
 

@@ -7,7 +7,7 @@ the controller places and runs it. Nothing is stored when a check fails.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ class SubmitInput:
     args: Sequence[str] = ()
     cwd: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    script_name: str | None = None
 
 
 def parse(item: SubmitInput, *, max_script_bytes: int, max_array_size: int) -> JobSpec:
@@ -53,11 +54,11 @@ def parse(item: SubmitInput, *, max_script_bytes: int, max_array_size: int) -> J
         item.script,
         environment=dict(item.env),
         cwd=item.cwd,
+        script_name=item.script_name,
+        args=list(item.args),
         max_script_bytes=max_script_bytes,
         max_array_size=max_array_size,
     )
-    if item.args:
-        spec = replace(spec, args=tuple(item.args))
     return spec
 
 

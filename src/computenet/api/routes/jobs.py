@@ -22,7 +22,12 @@ router = APIRouter(tags=["jobs"])
 
 def _input(req: SubmitRequest) -> SubmitInput:
     return SubmitInput(
-        script=req.script, options=req.options, args=req.args, cwd=req.cwd, env=req.env
+        script=req.script,
+        options=req.options,
+        args=req.args,
+        cwd=req.cwd,
+        env=req.env,
+        script_name=req.script_name,
     )
 
 
