@@ -300,13 +300,16 @@ def job_from_key_values(kv: dict[str, str]) -> SlurmJob:
 
 
 def parse_scontrol_jobs(text: str) -> list[SlurmJob]:
-    """``scontrol show job -o``: one job per line."""
+    """``scontrol show job -o``: one job per line, except that a newline inside a
+    value (Slurm keeps them in job names) continues the line."""
+    records: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith("JobId="):
+            records.append(line)
+        elif records:
+            records[-1] += "\n" + line
     try:
-        return [
-            job_from_key_values(parse_key_values(line))
-            for line in text.splitlines()
-            if line.startswith("JobId=")
-        ]
+        return [job_from_key_values(parse_key_values(r.rstrip())) for r in records]
     except (KeyError, ValueError) as exc:
         raise SlurmOutputError(f"scontrol show job: unexpected line: {exc}") from None
 
