@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from computenet.core.service import accounting_guard, embedded_fit
 from computenet.errors import ClusterError, ComputeNetError, ConflictError
 from computenet.model import AttemptRequest, AttemptStatus, JobSpec, JobState, SnapshotJob
 from computenet.store import jobs as repo
+from computenet.store import leases
 from computenet.store.db import Store
 from computenet.store.tables import AttemptRow, JobRow
 
@@ -42,6 +44,7 @@ LIVE = [
     JobState.STAGING_OUT,
 ]
 MAX_ATTEMPTS = 3
+LEASE_TTL_S = 15.0
 BATCH = 500  # jobs placed per pass, so one huge bulk submission does not stall the API
 
 
@@ -63,6 +66,7 @@ class Controller:
         self._task: asyncio.Task[None] | None = None
         self._cancel_sent: set[tuple[str, str]] = set()
         self.passes = 0
+        self.leader = False
         self._guard = accounting_guard()
 
     # ----- lifecycle -----------------------------------------------------
@@ -77,6 +81,7 @@ class Controller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            leases.release(self.store, "controller", self.holder)
 
     def wake(self) -> None:
         """Ask for a pass soon; safe from any thread."""
@@ -97,8 +102,19 @@ class Controller:
                 await asyncio.wait_for(self._wake.wait(), self.settings.controller_interval_s)
 
     # ----- one pass --------------------------------------------------------
+    @property
+    def holder(self) -> str:
+        """This server's name in the controller lease: stable across its restarts."""
+        return f"{socket.gethostname()}:{self.settings.state_dir}"
+
     async def step(self) -> None:
-        await self.clusters.refresh()
+        await self.clusters.refresh()  # every server answers feasibility questions
+        if not leases.acquire(
+            self.store, "controller", self.holder, now=self.clock.now(), ttl_s=LEASE_TTL_S
+        ):
+            self.leader = False
+            return  # another server runs the controller on this database
+        self.leader = True
         await self._handle_cancels()
         await self._place_pending()
         await self._poll_active()

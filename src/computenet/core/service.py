@@ -76,8 +76,10 @@ def embedded_fit(spec: JobSpec, info: ClusterInfo) -> tuple[JobSpec | None, str 
 
 def check_feasible(spec: JobSpec, infos: Sequence[ClusterInfo], now: float) -> Placement:
     """Raise ``InfeasibleError`` (or ``UnsupportedOption``) if no cluster could ever run it."""
-    from computenet.network import ClusterView, place
+    from computenet.network import WAITING_PREFIX, ClusterView, place
 
+    if not infos:  # no cluster has answered yet: keep the job, the controller decides later
+        return Placement(None, None, spec.policy or "", "no cluster has answered yet", (), now)
     views = []
     refusals = []
     for info in infos:
@@ -88,7 +90,9 @@ def check_feasible(spec: JobSpec, infos: Sequence[ClusterInfo], now: float) -> P
             refusals.append(f"{info.name}: {why}")
     placement = place(spec, views, now=now, policy=spec.policy)
     if (
-        not any(c.feasible or (c.why_not or "").startswith("waiting") for c in placement.candidates)
+        not any(
+            c.feasible or (c.why_not or "").startswith(WAITING_PREFIX) for c in placement.candidates
+        )
         and placement.chosen is None
     ):
         if refusals and not views:

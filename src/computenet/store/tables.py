@@ -98,3 +98,12 @@ class JobEventRow(Base):
     to_state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class LeaseRow(Base):
+    """A named lease: one server at a time runs the controller on a shared database."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(256))
+    expires_at: Mapped[float] = mapped_column(Float)

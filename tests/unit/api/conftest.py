@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
 
-from computenet.api.app import create_app
 from computenet.client import Client
 from computenet.config import ClusterConfig, PartitionConfig, Settings
-from computenet.core.runtime import Runtime
 
 TOKEN = "cn_test_admin_token"
 
 
-def _configs() -> list[ClusterConfig]:
+def fake_clusters() -> list[ClusterConfig]:
     return [
         ClusterConfig(
             name="alpha",
@@ -52,65 +47,36 @@ def _configs() -> list[ClusterConfig]:
     ]
 
 
-class LiveServer:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(runtime), log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("test server did not start")
-            time.sleep(0.01)
-
-    def client(self, token: str = TOKEN) -> Client:
-        return Client(self.url, token)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
+def live(tmp_path: Path, make_live_server: Callable[[Any], Any]) -> Any:
     settings = Settings(
         data_dir=tmp_path / "data",
         state_dir=tmp_path / "state",
-        clusters=_configs(),
+        clusters=fake_clusters(),
         token=TOKEN,
         user="admin",
         controller_interval_s=0.05,
         max_script_bytes=64 * 1024,
         max_bulk_jobs=5000,
     )
-    server = LiveServer(Runtime(settings))
-    yield server
-    server.stop()
+    return make_live_server(settings)
 
 
 @pytest.fixture
-def admin(live: LiveServer) -> Iterator[Client]:
-    with live.client() as c:
+def admin(live: Any) -> Iterator[Client]:
+    with live.client(TOKEN) as c:
         yield c
 
 
 @pytest.fixture
-def alice(live: LiveServer, admin: Client) -> Iterator[Client]:
+def alice(live: Any, admin: Client) -> Iterator[Client]:
     token = admin.post("/users", {"name": "alice", "project": "chem"})["token"]
     with live.client(token) as c:
         yield c
 
 
 @pytest.fixture
-def bob(live: LiveServer, admin: Client) -> Iterator[Client]:
+def bob(live: Any, admin: Client) -> Iterator[Client]:
     token = admin.post("/users", {"name": "bob", "project": "phys"})["token"]
     with live.client(token) as c:
         yield c

@@ -104,8 +104,14 @@ def upgrade() -> None:
         sa.Column("attempt", sa.Integer, nullable=True),
     )
     op.create_index("ix_job_events_job_id", "job_events", ["job_id"])
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("holder", sa.String(256), nullable=False),
+        sa.Column("expires_at", sa.Float, nullable=False),
+    )
 
 
 def downgrade() -> None:
-    for table in ("job_events", "attempts", "jobs", "clusters", "users"):
+    for table in ("leases", "job_events", "attempts", "jobs", "clusters", "users"):
         op.drop_table(table)
