@@ -1,10 +1,11 @@
 """Estimates for one (job, cluster, partition): start, run time, staging, cost.
 
 Start times come from the cluster's own queue: the snapshot's running jobs
-(ending at start + time limit) and pending jobs, replayed through the
-planner with the queue policy the cluster runs (``ClusterInfo.scheduler``).
-The conversion of a snapshot into planner input is memoised per snapshot
-object, because the controller places many jobs against one snapshot.
+(ending at start + time limit) and pending jobs, replayed with the queue
+policy the cluster runs (``ClusterInfo.scheduler``). The controller places
+many jobs against one snapshot, so each snapshot's queue is replayed once
+into a ``QueueForecast`` (memoised per snapshot object and partition) that
+answers every later query as the planner would.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from dataclasses import dataclass
 
 from computenet.model import JobSpec, Snapshot
 from computenet.network.feasibility import Fit
+from computenet.network.forecast import QueueForecast
 from computenet.network.view import ClusterView
 from computenet.scheduling import QueuedJob, RunningJob
-
-_NEW_JOB_ID = "__placement__"
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,10 @@ class Estimate:
         return self.start + self.runtime_s
 
 
-@dataclass(frozen=True)
-class _Queue:
-    pending: tuple[QueuedJob, ...]
-    running: tuple[RunningJob, ...]
-    capacity: int
-
-
-# id(snapshot) -> (snapshot, {partition: queue}); the snapshot is held so
+# id(snapshot) -> (snapshot, {partition: forecast}); the snapshot is held so
 # its id cannot be reused while the entry lives.
-_QUEUES: OrderedDict[int, tuple[Snapshot, dict[str, _Queue]]] = OrderedDict()
-_QUEUES_MAX = 256
+_FORECASTS: OrderedDict[int, tuple[Snapshot, dict[str, QueueForecast]]] = OrderedDict()
+_FORECASTS_MAX = 256
 
 
 def speed_factor(spec: JobSpec, view: ClusterView, fit: Fit) -> float:
@@ -54,60 +47,52 @@ def speed_factor(spec: JobSpec, view: ClusterView, fit: Fit) -> float:
     return fit.partition.node_type.speed
 
 
-def _queue(snapshot: Snapshot, fit: Fit) -> _Queue:
-    entry = _QUEUES.get(id(snapshot))
+def _forecast(view: ClusterView, snapshot: Snapshot, fit: Fit) -> QueueForecast:
+    entry = _FORECASTS.get(id(snapshot))
     if entry is None or entry[0] is not snapshot:
         entry = (snapshot, {})
-        _QUEUES[id(snapshot)] = entry
-        if len(_QUEUES) > _QUEUES_MAX:
-            _QUEUES.popitem(last=False)
+        _FORECASTS[id(snapshot)] = entry
+        if len(_FORECASTS) > _FORECASTS_MAX:
+            _FORECASTS.popitem(last=False)
     by_partition = entry[1]
     name = fit.partition.name
-    queue = by_partition.get(name)
-    if queue is None:
+    forecast = by_partition.get(name)
+    if forecast is None:
         now = snapshot.time
-        running = tuple(
+        running = [
             RunningJob(
                 j.native_id,
                 j.cpus,
-                max(now, (j.start_time if j.start_time is not None else now) + j.time_limit_s),
+                (j.start_time if j.start_time is not None else now) + j.time_limit_s,
             )
             for j in snapshot.running
             if j.partition == name
-        )
-        pending = tuple(
+        ]
+        pending = [
             QueuedJob(j.native_id, j.cpus, float(j.time_limit_s), j.submit_time)
             for j in snapshot.pending
             if j.partition == name
-        )
+        ]
         live = [n for n in snapshot.nodes if n.partition == name]
         if live:
             capacity = sum(n.cpus for n in live if n.state not in ("down", "drained"))
         else:
             capacity = fit.partition.total_cpus
-        queue = _Queue(pending, running, capacity)
-        by_partition[name] = queue
-    return queue
+        forecast = QueueForecast(view.info.scheduler, pending, running, capacity, now)
+        by_partition[name] = forecast
+    return forecast
 
 
 def queue_start(view: ClusterView, fit: Fit, now: float) -> float:
-    """When the cluster's queue would start the job if submitted now."""
+    """When the cluster's queue would start the job if submitted at ``now``."""
     if view.start_model is not None:
         return view.start_model.predict_start(
             fit.partition.name, fit.cpus, float(fit.time_limit_s), now
         )
     if view.snapshot is None:
         return now  # never answered: nothing known about its queue
-    queue = _queue(view.snapshot, fit)
-    if queue.capacity < fit.cpus:
-        return float("inf")  # nodes down: cannot start until they return
-    from computenet.scheduling.planner import predict_start
-
-    job = QueuedJob(_NEW_JOB_ID, fit.cpus, float(fit.time_limit_s), now)
-    return max(
-        now,
-        predict_start(view.info.scheduler, queue.pending, queue.running, queue.capacity, now, job),
-    )
+    forecast = _forecast(view, view.snapshot, fit)
+    return max(now, forecast.predict_start(fit.cpus, float(fit.time_limit_s), now))
 
 
 def estimate(

@@ -82,13 +82,13 @@ def _backfills(c: SimCluster, cpus: int, estimate_s: float, now: float) -> bool:
     """EASY's backfill test for a job appended to a blocked queue (``cpus``
     already known to fit in the free processors): it ends by the head's
     shadow time, or it fits in the processors the head leaves spare then."""
-    need = next(iter(c.pending.values())).procs - (c.capacity - c.busy)
-    shadow, extra = now, -need
-    for end, procs in c.ends:  # the same walk as the scheduler's shadow time
-        if need <= 0:
-            break
-        need -= procs
-        shadow, extra = max(end, now), -need
+    free = c.capacity - c.busy
+    need = next(iter(c.pending.values())).procs - free
+    if need <= 0:
+        return True  # cannot happen after a pass: the head would have started
+    shadow = _free_by(c.ends, need, now)
+    # the scheduler's walk: every job ending at the shadow time frees its CPUs
+    extra = free + sum(procs for end, procs in c.ends if end <= shadow) - (need + free)
     return now + estimate_s <= shadow or cpus <= extra
 
 
