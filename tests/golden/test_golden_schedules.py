@@ -148,7 +148,7 @@ def drive(scheduler: object, trace: list[EngineJob], observe: object) -> dict[in
     return started
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(workloads(), st.sampled_from(["fcfs", "easy", "easy-sjf", "conservative"]))
 def test_no_schedule_oversubscribes(workload: tuple[int, list[EngineJob]], policy: str) -> None:
     capacity, trace = workload
@@ -163,7 +163,7 @@ def test_no_schedule_oversubscribes(workload: tuple[int, list[EngineJob]], polic
     assert len(events) == 2 * len(trace)  # every job ran
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(workloads())
 def test_easy_never_delays_the_head_reservation(workload: tuple[int, list[EngineJob]]) -> None:
     capacity, trace = workload
@@ -181,7 +181,7 @@ def test_easy_never_delays_the_head_reservation(workload: tuple[int, list[Engine
         assert started[key] <= shadow  # type: ignore[index]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(workloads())
 def test_conservative_never_delays_any_reservation(
     workload: tuple[int, list[EngineJob]],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from computenet.scheduling.base import Scheduler
 
@@ -70,5 +70,5 @@ def run(scheduler: Scheduler, jobs: Iterable[EngineJob]) -> Iterator[Started]:
         for key in schedule(now):
             job = waiting.pop(key)  # type: ignore[call-overload]
             end = now + job.runtime_s
-            heappush(ends, (end, key))  # type: ignore[arg-type]
+            heappush(ends, (end, cast(int, key)))
             yield Started(job.job_id, job.submit, now, end, job.procs)

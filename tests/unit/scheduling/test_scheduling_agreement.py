@@ -142,7 +142,7 @@ def engine_schedule(
     return {s.job_id: (s.start, s.end) for s in run(make_scheduler(policy, capacity), jobs)}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(workloads())
 def test_easy_engine_matches_naive_reference(workload: tuple[int, list[EngineJob]]) -> None:
     capacity, jobs = workload
@@ -150,7 +150,7 @@ def test_easy_engine_matches_naive_reference(workload: tuple[int, list[EngineJob
     assert engine_schedule("easy", capacity, jobs) == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(workloads())
 def test_easy_sjf_engine_matches_naive_reference(workload: tuple[int, list[EngineJob]]) -> None:
     capacity, jobs = workload
@@ -158,7 +158,7 @@ def test_easy_sjf_engine_matches_naive_reference(workload: tuple[int, list[Engin
     assert engine_schedule("easy-sjf", capacity, jobs) == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(workloads())
 def test_fcfs_engine_matches_naive_reference(workload: tuple[int, list[EngineJob]]) -> None:
     capacity, jobs = workload
@@ -166,7 +166,7 @@ def test_fcfs_engine_matches_naive_reference(workload: tuple[int, list[EngineJob
     assert engine_schedule("fcfs", capacity, jobs) == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(workloads())
 def test_select_matches_engine_for_every_policy(workload: tuple[int, list[EngineJob]]) -> None:
     capacity, jobs = workload
@@ -175,7 +175,7 @@ def test_select_matches_engine_for_every_policy(workload: tuple[int, list[Engine
         assert simulate_with_select(get_policy(name).select, jobs, capacity) == expected, name
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(workloads(oracle=True))
 def test_conservative_select_matches_engine_with_exact_estimates(
     workload: tuple[int, list[EngineJob]],

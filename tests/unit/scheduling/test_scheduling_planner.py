@@ -74,7 +74,7 @@ def queues(draw: st.DrawFn) -> tuple[int, list[QueuedJob], QueuedJob]:
     return capacity, pending, job
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(queues(), st.sampled_from(POLICY_NAMES))
 def test_prediction_equals_replay_with_exact_estimates(
     queue: tuple[int, list[QueuedJob], QueuedJob], policy: str
