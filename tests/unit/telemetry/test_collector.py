@@ -130,7 +130,7 @@ async def test_live_stats_give_cpu_rate_and_hung_alert(make_runtime, clock: Fake
 
         native = repo.latest_attempt(s, repo.get_job(s, job)).native_id  # type: ignore[union-attr]
     cpu = 0.0
-    for step in range(4):  # busy: 4 CPUs for 2 minutes
+    for _ in range(4):  # busy: 4 CPUs for 2 minutes
         adapter.live[native] = {"cpu_time_s": cpu, "rss_bytes": 2**30, "threads": 4}
         await svc.step()
         clock.advance(30)
