@@ -1,0 +1,184 @@
+"""Shared set-up for the transfer benchmarks: data, a site agent, a loopback sshd,
+a private computenet server with sites ``agent1``, ``ssh1`` and timing helpers.
+
+Everything lives under one temporary directory and every daemon is stopped by
+its PID at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+MIB = 2**20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("daemon exited") from None
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+class Bench:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.env = dict(
+            os.environ,
+            CN_DATA_DIR=str(base / "cn/data"),
+            CN_STATE_DIR=str(base / "cn/state"),
+            CN_CONFIG=str(base / "cn/none.toml"),
+        )
+        self.agent_root = base / "agent-root"
+        self.ssh_root = base / "ssh-root"
+        self.local_dst = base / "local-dst"
+        for d in (self.agent_root, self.ssh_root, self.local_dst):
+            d.mkdir()
+
+    def start_agent(self) -> None:
+        info = self.base / "agent.json"
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "computenet.cli.main",
+                "agent",
+                "--root",
+                str(self.agent_root),
+                "--listen",
+                "127.0.0.1:0",
+                "--info-file",
+                str(info),
+            ],
+            env=self.env,
+        )
+        self.procs.append(proc)
+        while not info.exists():
+            time.sleep(0.05)
+        wait_port(int(json.loads(info.read_text())["url"].rsplit(":", 1)[1]), proc)
+        self.cnet("sites", "add", "agent1", "--agent-info", str(info))
+
+    def start_sshd(self) -> None:
+        d = self.base / "sshd"
+        d.mkdir(mode=0o700)
+        for name in ("host", "user"):
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True
+            )
+        shutil.copy(d / "user.pub", d / "authorized_keys")
+        self.ssh_port = free_port()
+        self.ssh_key = d / "user"
+        (d / "sshd_config").write_text(
+            f"Port {self.ssh_port}\nListenAddress 127.0.0.1\nHostKey {d / 'host'}\n"
+            f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\n"
+            "PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
+            f"PidFile {d / 'pid'}\nSubsystem sftp internal-sftp\n"
+        )
+        Path("/run/sshd").mkdir(exist_ok=True)
+        proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", str(d / "sshd_config")])
+        self.procs.append(proc)
+        wait_port(self.ssh_port, proc)
+        self.cnet(
+            "sites",
+            "add",
+            "ssh1",
+            "--sftp",
+            f"root@127.0.0.1:{self.ssh_port}:{self.ssh_root}",
+            "--key",
+            str(self.ssh_key),
+        )
+
+    @property
+    def ssh_cmd(self) -> str:
+        return (
+            f"ssh -p {self.ssh_port} -i {self.ssh_key} -o StrictHostKeyChecking=no "
+            "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+        )
+
+    def scp(self, *args: str) -> list[str]:
+        return [
+            "scp",
+            "-q",
+            "-P",
+            str(self.ssh_port),
+            "-i",
+            str(self.ssh_key),
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            *args,
+        ]
+
+    def cnet(self, *args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "computenet.cli.main", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode:
+            raise RuntimeError(f"cnet {' '.join(args)}: {out.stderr.strip()}")
+        return out.stdout
+
+    def clean(self) -> None:
+        for d in (self.agent_root, self.ssh_root, self.local_dst):
+            shutil.rmtree(d)
+            d.mkdir()
+
+    def timed(self, cmd: list[str]) -> float:
+        """Seconds for one run of ``cmd`` (destinations emptied first)."""
+        self.clean()
+        subprocess.run(["sync"], check=True)
+        start = time.monotonic()
+        subprocess.run(cmd, env=self.env, check=True, stdout=subprocess.DEVNULL)
+        return time.monotonic() - start
+
+    def stop(self) -> None:
+        with suppress(RuntimeError):
+            self.cnet("server", "stop")
+        for p in self.procs:
+            p.terminate()
+            p.wait(10)
+
+
+def cnet_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "computenet.cli.main", *args]
+
+
+@contextmanager
+def bench_env() -> Iterator[Bench]:
+    base = Path(tempfile.mkdtemp(prefix="cnet-bench-", dir=os.environ.get("BENCH_DIR")))
+    bench = Bench(base)
+    try:
+        bench.cnet("sites")  # start the local server outside the timings
+        bench.start_agent()
+        bench.start_sshd()
+        yield bench
+    finally:
+        bench.stop()
+        shutil.rmtree(base, ignore_errors=True)
