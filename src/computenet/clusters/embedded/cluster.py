@@ -11,6 +11,7 @@ called from any event loop or thread: they take a lock, never block on jobs.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import selectors
 import signal
@@ -48,6 +49,8 @@ from computenet.model import (
     Usage,
 )
 from computenet.scheduling import QueuedJob, RunningJob, get_policy
+
+log = logging.getLogger(__name__)
 
 UNLIMITED_S = 365 * 86400  # what "no time limit" counts as for backfill and snapshots
 _FINAL = {s.value for s in JobState if s.terminal}
@@ -114,9 +117,11 @@ class EmbeddedCluster(ClusterAdapter):
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._watched: dict[str, int] = {}  # native id -> pidfd
-        for job in recover(self._files, self._pools):
+        jobs, self._requests = recover(self._files, self._pools)
+        for job in jobs:
             self._jobs[job.native_id] = job
             self._by_tag[job.tag] = job.native_id
+        self._next_id = self._files.first_free_id()
 
     # ----- lifecycle -----------------------------------------------------
     async def start(self) -> None:
@@ -131,6 +136,7 @@ class EmbeddedCluster(ClusterAdapter):
         thread.join()
         self._thread = None
         with self._lock:
+            self._files.save_next_id(self._next_id)
             for fd in self._watched.values():
                 self._selector.unregister(fd)
                 os.close(fd)
@@ -193,7 +199,7 @@ class EmbeddedCluster(ClusterAdapter):
             if known is not None:
                 return known  # the same attempt again: it must not run twice
             try:
-                native_id = self._files.next_id()
+                native_id = self._claim_id()
                 job = Job(
                     native_id=native_id,
                     tag=request.tag,
@@ -204,27 +210,32 @@ class EmbeddedCluster(ClusterAdapter):
                     time_limit_s=limit_s,
                     submit_time=self._clock.now(),
                 )
-                self._files.write_request(
-                    job,
-                    {
-                        "job_id": request.job_id,
-                        "attempt": request.attempt,
-                        "owner": request.owner,
-                        "array_job_id": request.array_job_id,
-                        "array_task_id": request.array_task_id,
-                        "env": request.env,
-                        "spec": spec.to_dict(),
-                    },
-                    script,
-                )
+                stored = {
+                    "job_id": request.job_id,
+                    "attempt": request.attempt,
+                    "owner": request.owner,
+                    "array_job_id": request.array_job_id,
+                    "array_task_id": request.array_task_id,
+                    "env": request.env,
+                    "spec": spec.to_dict(),
+                }
+                self._files.write_request(job, stored, script)
             except OSError as exc:
                 raise ClusterError(
                     f"cannot record the job in {self._files.root}: {exc}", transient=True
                 ) from exc
             self._jobs[native_id] = job
             self._by_tag[request.tag] = native_id
+            self._requests[native_id] = stored
         self._wake()
         return native_id
+
+    def _claim_id(self) -> str:
+        """The next native id; its job directory, made by write_request, claims it."""
+        while self._files.job_dir(str(self._next_id)).exists():
+            self._next_id += 1
+        self._next_id += 1
+        return str(self._next_id - 1)
 
     async def find(self, tag: str) -> str | None:
         with self._lock:
@@ -276,6 +287,7 @@ class EmbeddedCluster(ClusterAdapter):
                         "end_time": now,
                     },
                 )
+                self._requests.pop(native_id, None)
                 self._jobs[native_id] = replace(
                     job,
                     state=JobState.CANCELLED,
@@ -405,7 +417,10 @@ class EmbeddedCluster(ClusterAdapter):
     def _run(self) -> None:
         last_check = 0.0
         while not self._stop.is_set():
-            self._schedule()
+            try:
+                self._schedule()
+            except Exception:  # one bad job must not stop the cluster
+                log.exception("cluster %s: scheduling pass failed", self.name)
             events = self._selector.select(timeout=self._check_interval_s)
             ended: list[str] = []
             for key, _mask in events:
@@ -475,7 +490,12 @@ class EmbeddedCluster(ClusterAdapter):
                 continue  # an earlier pick this round took its room
             pool.take(allocation)
             self._reasons.pop(job.native_id, None)
-            job = launch_job(self._files, self._settings, job, allocation, self._first_cpu, now)
+            request = self._requests.pop(job.native_id, None)
+            if request is None:
+                request = self._files.read_request(job.native_id) or {}
+            job = launch_job(
+                self._files, self._settings, job, request, allocation, self._first_cpu, now
+            )
             self._jobs[job.native_id] = job
             if job.state.terminal:
                 pool.release(allocation)

@@ -6,14 +6,19 @@ State directory layout (every file written atomically: tmp + rename)::
     bin/srun                the in-job launcher
     jobs/<id>/request.json  what was submitted (tag, spec, shape), immutable
     jobs/<id>/script        the batch script
-    jobs/<id>/launch.json   allocation and what the supervisor runs (once started)
-    jobs/<id>/supervisor.json  the supervisor's pid and start ticks
-    jobs/<id>/status.json   RUNNING or the final state, written by the supervisor
+    jobs/<id>/launch.marshal  allocation and what the supervisor runs (once started;
+                            marshal so the supervisor starts without the json module)
+    jobs/<id>/running.json  the supervisor's pid and start ticks, once it runs the job
+    jobs/<id>/status.json   the final state (by the supervisor, or by the cluster)
+
+A job directory, created with the job, also reserves its native id: ids
+are never reused even if ``next_id`` (rewritten on close) is behind.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,23 +149,37 @@ class JobFiles:
     def job_dir(self, native_id: str) -> Path:
         return self.jobs / native_id
 
-    def next_id(self) -> str:
-        """Reserve the next native id (persisted before it is handed out)."""
-        path = self.root / "next_id"
+    def first_free_id(self) -> int:
+        """The lowest id above every id handed out before (``next_id`` and job dirs)."""
         try:
-            current = int(path.read_text().strip())
+            saved = int((self.root / "next_id").read_text().strip())
         except (OSError, ValueError):
-            existing = [int(p.name) for p in self.jobs.iterdir() if p.name.isdigit()]
-            current = max(existing, default=0) + 1
-        path_tmp = path.with_name(f"next_id.tmp.{os.getpid()}")
-        path_tmp.write_text(str(current + 1))
-        os.replace(path_tmp, path)
-        return str(current)
+            saved = 1
+        existing = [int(p.name) for p in self.jobs.iterdir() if p.name.isdigit()]
+        return max(saved, max(existing, default=0) + 1)
+
+    def save_next_id(self, next_id: int) -> None:
+        tmp = self.root / f"next_id.tmp.{os.getpid()}"
+        tmp.write_text(str(next_id))
+        os.replace(tmp, self.root / "next_id")
+
+    def write_launch(self, native_id: str, config: dict[str, Any]) -> None:
+        tmp = self.job_dir(native_id) / f"launch.tmp.{os.getpid()}"
+        tmp.write_bytes(marshal.dumps(config))
+        os.replace(tmp, self.job_dir(native_id) / "launch.marshal")
+
+    def read_launch(self, native_id: str) -> dict[str, Any] | None:
+        try:
+            data = marshal.loads((self.job_dir(native_id) / "launch.marshal").read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def native_ids(self) -> list[str]:
         return sorted((p.name for p in self.jobs.iterdir() if p.name.isdigit()), key=int)
 
     def write_request(self, job: Job, request: dict[str, Any], script: str) -> None:
+        """Record a new job; FileExistsError if its id is taken."""
         job_dir = self.job_dir(job.native_id)
         job_dir.mkdir()
         script_path = job_dir / "script"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import Any
 
 from computenet.clusters.embedded import launcher
 from computenet.clusters.embedded.allocator import NodePool
@@ -19,16 +20,20 @@ from computenet.model import JobState
 _FINAL = {s.value for s in JobState if s.terminal}
 
 
-def recover(files: JobFiles, pools: dict[str, NodePool]) -> list[Job]:
-    """Every job in the state directory, with running ones' resources taken again."""
+def recover(
+    files: JobFiles, pools: dict[str, NodePool]
+) -> tuple[list[Job], dict[str, dict[str, Any]]]:
+    """Every job in the state directory, with running ones' resources taken again;
+    and the requests of the queued ones."""
     jobs: list[Job] = []
+    requests: dict[str, dict[str, Any]] = {}
     for nid in files.native_ids():
         request = files.read_request(nid)
         if request is None:
             continue  # the submission never finished: it was not accepted
         job = files.job_from_request(request)
         status = files.read(nid, "status.json") or {}
-        launch = files.read(nid, "launch.json")
+        launch = files.read_launch(nid)
         if launch is not None:
             allocation = allocation_from_list(launch["allocation"])
             job = replace(
@@ -54,23 +59,27 @@ def recover(files: JobFiles, pools: dict[str, NodePool]) -> list[Job]:
             continue
         if launch is None:
             jobs.append(job)  # still queued
+            requests[nid] = request
             continue
-        jobs.append(_reattach(files, pools, job, status))
-    return jobs
+        job = _reattach(files, pools, job)
+        if job.state is JobState.QUEUED:
+            requests[nid] = request
+        jobs.append(job)
+    return jobs, requests
 
 
-def _reattach(
-    files: JobFiles, pools: dict[str, NodePool], job: Job, status: dict[str, object]
-) -> Job:
-    sup = files.read(job.native_id, "supervisor.json") or {}
-    pid = sup.get("pid") or status.get("supervisor_pid")
-    ticks = sup.get("ticks") or status.get("supervisor_ticks")
+def _reattach(files: JobFiles, pools: dict[str, NodePool], job: Job) -> Job:
+    running = files.read(job.native_id, "running.json") or {}
+    pid, ticks = running.get("supervisor_pid"), running.get("supervisor_ticks")
     if pid is None:
-        # crashed between writing launch.json and recording the pid
+        # the supervisor had not yet started the job when the server stopped
         found = launcher.find_supervisor(files.job_dir(job.native_id))
         if found is None:
-            os.unlink(files.job_dir(job.native_id) / "launch.json")
-            return replace(job, allocation=None, start_time=None, stdout=None, stderr=None)
+            if files.read(job.native_id, "status.json") is None:
+                # it never ran: queue it again
+                os.unlink(files.job_dir(job.native_id) / "launch.marshal")
+                return replace(job, allocation=None, start_time=None, stdout=None, stderr=None)
+            return outcome_of(files, replace(job, state=JobState.RUNNING), None)
         pid, ticks = found
     assert isinstance(pid, int)
     assert ticks is None or isinstance(ticks, int)

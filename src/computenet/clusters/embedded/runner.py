@@ -48,12 +48,12 @@ def launch_config(
     files: JobFiles,
     settings: LaunchSettings,
     job: Job,
+    request: dict[str, Any],
     allocation: Allocation,
     first_cpu: dict[str, int],
     now: float,
 ) -> dict[str, Any]:
-    """What the supervisor needs to run the job (``launch.json``)."""
-    request = files.read_request(job.native_id) or {}
+    """What the supervisor needs to run the job (``launch.marshal``)."""
     spec = JobSpec.from_dict(request.get("spec", {}))
     job_dir = files.job_dir(job.native_id)
     given_env: dict[str, str] = dict(request.get("env") or {})
@@ -132,16 +132,16 @@ def launch_job(
     files: JobFiles,
     settings: LaunchSettings,
     job: Job,
+    request: dict[str, Any],
     allocation: Allocation,
     first_cpu: dict[str, int],
     now: float,
 ) -> Job:
     """Start the job's supervisor; the job RUNNING, or FAILED if it could not start."""
     try:
-        config = launch_config(files, settings, job, allocation, first_cpu, now)
-        files.write(job.native_id, "launch.json", config)
+        config = launch_config(files, settings, job, request, allocation, first_cpu, now)
+        files.write_launch(job.native_id, config)
         pid, ticks = launcher.spawn_supervisor(files.job_dir(job.native_id))
-        files.write(job.native_id, "supervisor.json", {"pid": pid, "ticks": ticks})
     except (OSError, ValueError, KeyError) as exc:
         reason = f"could not start: {exc}"
         files.write(
