@@ -37,9 +37,13 @@ def connect() -> Client:
     return Client.connect()
 
 
-def current_user() -> str:
-    """The name the server knows this user by, without asking the server."""
-    return os.environ.get("CN_USER") or os.environ.get("USER") or "local"
+def user_filter(client: Client, user: str | None) -> str | None:
+    """The ``user`` parameter for ``GET /jobs``: None for one's own jobs
+    (which need no admin rights), else the name."""
+    if user is None:
+        return None
+    me = client.get("/whoami")["name"]
+    return None if user == me else user
 
 
 def split_list(values: Sequence[str] | None) -> list[str]:

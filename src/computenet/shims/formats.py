@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from computenet.shims.common import UsageError
 
-_PERCENT = re.compile(r"%(\.)?(#|\d*)([A-Za-z%])")
+_PERCENT = re.compile(r"%(\.)?-?(#|\d*)([A-Za-z%])")
 FIT = -1  # the "#" width: as wide as the widest value of the column
 _LONG_WIDTH = re.compile(r"(\.)?(\d*)(.*)")
 _SACCT_FIELD = re.compile(r"([A-Za-z]+)(?:%(-?\d+))?")

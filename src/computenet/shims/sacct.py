@@ -18,10 +18,10 @@ from computenet.shims.common import (
     SlurmArgs,
     UsageError,
     connect,
-    current_user,
     print_json,
     run,
     split_list,
+    user_filter,
 )
 from computenet.shims.formats import SacctField, parse_sacct, sacct_cell
 from computenet.shims.records import COMPACT, JobView, rss_text, slurm_state_name
@@ -254,7 +254,7 @@ def _select(client: Any, args: Any) -> list[JobView]:
     else:
         users = split_list([args.user]) if args.user else [None]
         for user in users:
-            who = None if user in (None, current_user()) else user
+            who = user_filter(client, user)
             for job in client.jobs(all=True, user=who, name=args.name):
                 raw[job["id"]] = job
     views = [JobView(job, fetch, now) for _, job in sorted(raw.items())]

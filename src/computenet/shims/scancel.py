@@ -12,9 +12,9 @@ from computenet.shims.common import (
     SlurmArgs,
     UsageError,
     connect,
-    current_user,
     run,
     split_list,
+    user_filter,
 )
 from computenet.shims.records import JobView, slurm_state_name
 
@@ -101,7 +101,7 @@ def _cancel_one(client: Any, args: Any, job_id: str, filters: bool) -> int:
 
 
 def _cancel_matching(client: Any, args: Any) -> int:
-    user = args.user if args.user not in (None, current_user()) else None
+    user = user_filter(client, args.user)
     for job in client.jobs(all=False, user=user, name=args.name):
         view = JobView(job, lambda i: dict(client.job(i)))
         if _matches(view, args):

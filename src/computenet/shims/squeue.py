@@ -19,10 +19,10 @@ from computenet.shims.common import (
     SlurmArgs,
     UsageError,
     connect,
-    current_user,
     print_json,
     run,
     split_list,
+    user_filter,
     write_lines,
 )
 from computenet.shims.formats import Column, Part, parse_long, parse_percent, render
@@ -250,7 +250,7 @@ def _select(
         clusters = split_list(args.clusters)
         one_cluster = clusters[0] if len(clusters) == 1 and clusters[0] != "all" else None
         for user in users:
-            who = None if user in (None, current_user()) else user
+            who = user_filter(client, user)
             for job in client.jobs(all=want_done, user=who, cluster=one_cluster):
                 raw[job["id"]] = job
     views = [JobView(job, fetch, now) for _, job in sorted(raw.items())]
