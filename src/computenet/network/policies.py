@@ -1,9 +1,12 @@
 """Placement policies: which feasible option wins, and why, in one sentence.
 
 Each policy returns the index of the winner among the options, a score per
-option (lower is better) and the reason. Ties are broken by the other axis,
-then home first, then cluster and partition name, so a decision never
-depends on the order the clusters were given in.
+option (lower is better) and the reason. Ties are broken deterministically,
+so a decision never depends on the order the clusters were given in:
+``fastest`` prefers home, then the lower cost; ``cheapest`` the earlier
+finish, then home; ``balanced`` the earlier finish, then home; last of all
+the cluster and partition name. (Home before cost for ``fastest``: when
+several clusters would start a job at once, moving it buys nothing.)
 
 ``balanced`` scores ``0.5 * f + 0.5 * c`` where ``f`` and ``c`` are the
 option's predicted turnaround (finish - now) and cost, min-max normalised over
@@ -81,7 +84,12 @@ def fastest(options: Sequence[Option], ctx: Context) -> Choice:
     scores = tuple(o.est.end - ctx.now for o in options)
     order = sorted(
         range(len(options)),
-        key=lambda i: (options[i].est.end, options[i].est.cost, _tiebreak(options[i])),
+        key=lambda i: (
+            options[i].est.end,
+            not options[i].home,
+            options[i].est.cost,
+            _tiebreak(options[i]),
+        ),
     )
     win = options[order[0]]
     reason = _summary(win, options, ctx.now) + ", the earliest finish"
