@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from computenet.accounting.service import AccountingService
+from computenet.client import Client
 from computenet.clock import FakeClock
 from computenet.clusters.fake import FakeCluster
 from computenet.config import ClusterConfig, PartitionConfig, Settings
 from computenet.core.runtime import Runtime
 from computenet.model import JobSpec
 from computenet.store import jobs as repo
+
+from .live import TOKEN, LiveServer
 
 
 def fake_configs() -> list[ClusterConfig]:
@@ -86,3 +89,45 @@ def submit(rt: Runtime, spec: JobSpec, owner: str = "alice", project: str = "che
 async def run_passes(rt: Runtime, n: int = 3) -> None:
     for _ in range(n):
         await rt.controller.step()
+
+
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    """A real server with fast accounting and telemetry loops."""
+    monkeypatch.setenv("CN_ACCOUNTING_INTERVAL_S", "0.1")
+    monkeypatch.setenv("CN_TELEMETRY_INTERVAL_S", "0.2")
+    settings = Settings(
+        data_dir=tmp_path / "live-data",
+        state_dir=tmp_path / "live-state",
+        clusters=fake_configs(),
+        token=TOKEN,
+        user="admin",
+        controller_interval_s=0.05,
+    )
+    server = LiveServer(Runtime(settings))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def second(live: LiveServer) -> Iterator[LiveServer]:
+    """Another server on the same database (as several API servers share PostgreSQL)."""
+    settings = live.runtime.settings.model_copy(
+        update={"database_url": live.runtime.settings.effective_database_url}
+    )
+    server = LiveServer(Runtime(settings))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def admin(live: LiveServer) -> Iterator[Client]:
+    with live.client() as c:
+        yield c
+
+
+@pytest.fixture
+def alice(live: LiveServer, admin: Client) -> Iterator[Client]:
+    token = admin.post("/users", {"name": "alice", "project": "chem"})["token"]
+    with live.client(token) as c:
+        yield c

@@ -1,0 +1,98 @@
+"""/alerts, /jobs/{id}/diagnosis, /telemetry/export, and the public /metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import or_, select
+
+from computenet.api.deps import admin_user, current_user, get_runtime
+from computenet.core import service
+from computenet.core.runtime import Runtime
+from computenet.core.service import Principal
+from computenet.store.tables import JobRow
+from computenet.store.tables_telemetry import AlertRow
+from computenet.telemetry import anomalies, export
+from computenet.telemetry.diagnosis import diagnose
+from computenet.telemetry.facts import job_facts
+from computenet.telemetry.reports import parse_when
+
+router = APIRouter(tags=["telemetry"])
+public_router = APIRouter(tags=["metrics"])
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@router.get("/alerts")
+def alerts(
+    all: bool = Query(False, description="include resolved alerts"),
+    limit: int = Query(500, ge=1, le=10_000),
+    who: Principal = Depends(current_user),
+    runtime: Runtime = Depends(get_runtime),
+) -> Any:
+    query = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
+    if not all:
+        query = query.where(AlertRow.resolved_at.is_(None))
+    if not who.is_admin:
+        mine = select(JobRow.id).where(JobRow.owner == who.name)
+        query = query.where(
+            or_(
+                AlertRow.job_id.in_(mine),
+                AlertRow.project == who.project,
+                AlertRow.job_id.is_(None) & AlertRow.project.is_(None),
+            )
+        )
+    with runtime.store.session() as s:
+        return {"alerts": [anomalies.alert_to_dict(a) for a in s.scalars(query)]}
+
+
+@router.get("/jobs/{job_id}/diagnosis")
+async def diagnosis(
+    job_id: str, who: Principal = Depends(current_user), runtime: Runtime = Depends(get_runtime)
+) -> Any:
+    with runtime.store.session() as s:
+        job = service.resolve_ids(s, job_id)[0]
+        service.visible(job, who)
+    facts = await job_facts(runtime, job)
+    return {"job": job_id, **diagnose(facts).to_dict()}
+
+
+@router.get("/telemetry/export/{table}")
+def export_page(
+    table: str,
+    since: str | None = None,
+    until: str | None = None,
+    cursor: int = Query(-1, ge=-1),
+    limit: int = Query(10_000, ge=1, le=100_000),
+    _: Principal = Depends(admin_user),
+    runtime: Runtime = Depends(get_runtime),
+) -> Any:
+    now = runtime.clock.now()
+    start, end = parse_when(since, now, 0.0), parse_when(until, now, now + 1)
+    with runtime.store.session() as s:
+        rows, next_cursor = export.page(s, table, since=start, until=end, after=cursor, limit=limit)
+    return {"table": table, "rows": rows, "next_cursor": next_cursor}
+
+
+@public_router.get("/metrics", include_in_schema=False)
+def metrics(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    """Prometheus metrics: open to loopback clients unless settings say otherwise,
+    else they need a token like any API call."""
+    host = request.client.host if request.client else ""
+    if not (runtime.settings.metrics_public_loopback and host in LOOPBACK):
+        from fastapi.security.utils import get_authorization_scheme_param
+
+        from computenet.errors import AuthError
+        from computenet.store.users import authenticate
+
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if scheme.lower() != "bearer":
+            raise AuthError("missing bearer token (Authorization: Bearer ...)")
+        with runtime.store.session() as s:
+            authenticate(s, token)
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from computenet.telemetry.metrics import render
+
+    return Response(render(runtime), media_type=CONTENT_TYPE_LATEST)
