@@ -23,6 +23,8 @@ def compress(names: Iterable[str]) -> str:
             continue
         digits = m.group(2)
         width = len(digits) if digits.startswith("0") else 0
+        if not width and (m.group(1), len(digits)) in groups:
+            width = len(digits)  # c10 after c01, c02: one zero-padded range
         key = (m.group(1), width)
         if key not in groups:
             groups[key] = []

@@ -314,7 +314,7 @@ def _json(jobs: list[JobView]) -> dict[str, Any]:
             status = "SIGNALED"
         out: dict[str, Any] = {"status": status, "return_code": int(code or 0)}
         if sig not in ("", "0"):
-            out["signal"] = {"signal_id": int(sig)}
+            out["signal"] = {"id": int(sig)}
         return out
 
     def one(j: JobView) -> dict[str, Any]:

@@ -340,7 +340,8 @@ def _json(jobs: list[JobView], now: float) -> dict[str, Any]:
             "current_working_directory": j.workdir,
             "dependency": "" if _dependency(j) == "(null)" else _dependency(j),
             "end_time": int(j.expected_end or 0),
-            "exit_code": int(code or 0) if not sig or sig == "0" else 128 + int(sig),
+            # 22.05 prints the raw wait status: code in the high byte, signal low
+            "exit_code": (int(code or 0) << 8) | int(sig or 0),
             "job_id": int(j.raw_id),
             "job_state": j.state,
             "name": j.name,
