@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -150,8 +151,6 @@ def test_parsers_never_crash_on_garbage(text: str) -> None:
         p.parse_scontrol_jobs,
         p.parse_sinfo_nodes,
     ):
-        try:
+        with contextlib.suppress(p.SlurmOutputError):
             parser(text)
-        except p.SlurmOutputError:
-            pass
     p.parse_jobcomp(text)
