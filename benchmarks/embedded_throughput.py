@@ -30,18 +30,30 @@ GOAL_RATIO = 10.0
 
 
 async def run_embedded(jobs: int, work: Path) -> float:
-    config = ClusterConfig(name="bench", scheduler="easy", partitions=[
-        PartitionConfig(name="compute", nodes=2, cores=4, default=True)])
+    config = ClusterConfig(
+        name="bench",
+        scheduler="easy",
+        partitions=[PartitionConfig(name="compute", nodes=2, cores=4, default=True)],
+    )
     cluster = EmbeddedCluster(config, work / "state")
     await cluster.start()
     out = work / "out"
     out.mkdir()
     try:
         t0 = time.perf_counter()
-        ids = [await cluster.submit(AttemptRequest(
-            tag=f"bench-{i}", job_id=f"b{i}", attempt=1, partition=None, owner="bench",
-            spec=JobSpec(name="true", command="true", workdir=str(out), time_limit_s=60)))
-            for i in range(jobs)]
+        ids = [
+            await cluster.submit(
+                AttemptRequest(
+                    tag=f"bench-{i}",
+                    job_id=f"b{i}",
+                    attempt=1,
+                    partition=None,
+                    owner="bench",
+                    spec=JobSpec(name="true", command="true", workdir=str(out), time_limit_s=60),
+                )
+            )
+            for i in range(jobs)
+        ]
         while True:
             states = await cluster.status(ids)
             if all(s.state.terminal for s in states.values()):
@@ -65,12 +77,17 @@ def run_slurm(jobs: int, work: Path) -> float | None:
         t0 = time.perf_counter()
         ids = []
         for _ in range(jobs):
-            out = subprocess.run(["sbatch", "--parsable", "-o", str(work / "slurm-%j.out"),
-                                  "--wrap", "true"], check=True, capture_output=True,
-                                 text=True, timeout=30)
+            out = subprocess.run(
+                ["sbatch", "--parsable", "-o", str(work / "slurm-%j.out"), "--wrap", "true"],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
             ids.append(out.stdout.strip().split(";")[0])
-        while subprocess.run(["squeue", "-h", "-j", ",".join(ids)], capture_output=True,
-                             text=True, timeout=30).stdout.strip():
+        while subprocess.run(
+            ["squeue", "-h", "-j", ",".join(ids)], capture_output=True, text=True, timeout=30
+        ).stdout.strip():
             time.sleep(0.2)
         return jobs / (time.perf_counter() - t0)
     except (OSError, subprocess.SubprocessError):
@@ -85,14 +102,25 @@ def main() -> None:
         work = Path(tmp)
         value = asyncio.run(run_embedded(args.jobs, work))
         slurm = run_slurm(args.jobs, work)
-    baseline = "slurm sbatch (measured now, SLURM_CONF)" if slurm else \
-        "slurm 22.05 measured: 200 trivial jobs in 62-65 s"
+    baseline = (
+        "slurm sbatch (measured now, SLURM_CONF)"
+        if slurm
+        else "slurm 22.05 measured: 200 trivial jobs in 62-65 s"
+    )
     baseline_value = slurm or SLURM_MEASURED_JOBS_PER_S
-    print(json.dumps({
-        "figure": "embedded_throughput", "value": round(value, 2), "unit": "jobs/s",
-        "baseline": baseline, "baseline_value": round(baseline_value, 2),
-        "ratio": round(value / baseline_value, 2), "goal": f">= {GOAL_RATIO}x baseline",
-    }))
+    print(
+        json.dumps(
+            {
+                "figure": "embedded_throughput",
+                "value": round(value, 2),
+                "unit": "jobs/s",
+                "baseline": baseline,
+                "baseline_value": round(baseline_value, 2),
+                "ratio": round(value / baseline_value, 2),
+                "goal": f">= {GOAL_RATIO}x baseline",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

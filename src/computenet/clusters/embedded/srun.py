@@ -138,6 +138,8 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         return fail(f"cannot read the job's hostfile: {exc}")
     nnodes = counts.get("nodes", len(job_nodes))
+    if "nodes" not in counts and "ntasks" in counts:
+        nnodes = max(1, min(nnodes, counts["ntasks"]))  # as Slurm: no node without a task
     if not 1 <= nnodes <= len(job_nodes):
         return fail(f"-N {nnodes}: the job has {len(job_nodes)} node(s)")
     nodes = job_nodes[:nnodes]
