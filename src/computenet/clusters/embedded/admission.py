@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 from computenet.clusters.embedded.allocator import JobShape, NodePool, VirtualNode
-from computenet.config import PartitionConfig
+from computenet.config import ClusterConfig, PartitionConfig
 from computenet.errors import ClusterError, SpecError
 from computenet.model import CpuMode, JobSpec
 
@@ -174,3 +174,36 @@ def detect_gpus() -> list[str]:
         if match:
             models.append(match.group(1))
     return models
+
+
+def build_pools(
+    config: ClusterConfig, host_gpus: int
+) -> tuple[dict[str, NodePool], dict[str, int]]:
+    """The virtual nodes of every partition, and each node's first CPU in the cluster's
+    numbering (virtual CPUs map onto host CPUs modulo their count).
+
+    A GPU partition on a host with GPUs (``nvidia-smi -L``) gets the host's count per
+    node; without them, the configured count (indices for testing).
+    """
+    pools: dict[str, NodePool] = {}
+    first_cpu: dict[str, int] = {}
+    offset = 0
+    for part in config.partitions:
+        gpus = host_gpus if host_gpus and (part.gpus or part.gpu_model) else part.gpus
+        nodes = []
+        for i in range(part.nodes):
+            name = f"{config.name}-{part.name}-n{i + 1}"
+            nodes.append(
+                VirtualNode(
+                    name=name,
+                    index=i,
+                    cores=part.cores,
+                    threads_per_core=part.threads_per_core,
+                    mem_bytes=part.mem_bytes,
+                    gpus=gpus,
+                )
+            )
+            first_cpu[name] = offset
+            offset += part.cores * part.threads_per_core
+        pools[part.name] = NodePool(nodes)
+    return pools, first_cpu

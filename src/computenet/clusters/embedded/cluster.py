@@ -24,6 +24,7 @@ from computenet.clock import Clock, SystemClock
 from computenet.clusters.base import ClusterAdapter
 from computenet.clusters.embedded import launcher
 from computenet.clusters.embedded.admission import (
+    build_pools,
     check_fits_partition,
     choose_partition,
     detect_gpus,
@@ -31,11 +32,11 @@ from computenet.clusters.embedded.admission import (
     shape_of,
     time_limit_of,
 )
-from computenet.clusters.embedded.allocator import NodePool, VirtualNode
-from computenet.clusters.embedded.hostlist import compress_hostlist
+from computenet.clusters.embedded.allocator import NodePool
 from computenet.clusters.embedded.records import Job, JobFiles
 from computenet.clusters.embedded.recovery import recover
 from computenet.clusters.embedded.runner import LaunchSettings, launch_job, outcome_of
+from computenet.clusters.embedded.views import UNLIMITED_S, snapshot_of, status_of, usage_of
 from computenet.config import ClusterConfig
 from computenet.errors import ClusterError, ConfigError, NotFoundError, SpecError
 from computenet.model import (
@@ -43,17 +44,12 @@ from computenet.model import (
     AttemptStatus,
     ClusterInfo,
     JobState,
-    NodeSnapshot,
     Snapshot,
-    SnapshotJob,
     Usage,
 )
 from computenet.scheduling import QueuedJob, RunningJob, get_policy
 
 log = logging.getLogger(__name__)
-
-UNLIMITED_S = 365 * 86400  # what "no time limit" counts as for backfill and snapshots
-_FINAL = {s.value for s in JobState if s.terminal}
 
 
 class EmbeddedCluster(ClusterAdapter):
@@ -86,27 +82,7 @@ class EmbeddedCluster(ClusterAdapter):
         )
         self._check_interval_s = check_interval_s
         self._gpu_models = detect_gpus()
-        self._pools: dict[str, NodePool] = {}
-        self._first_cpu: dict[str, int] = {}
-        offset = 0
-        for part in config.partitions:
-            gpus = part.gpus or (len(self._gpu_models) if part.gpu_model else 0)
-            nodes = []
-            for i in range(part.nodes):
-                name = f"{config.name}-{part.name}-n{i + 1}"
-                nodes.append(
-                    VirtualNode(
-                        name=name,
-                        index=i,
-                        cores=part.cores,
-                        threads_per_core=part.threads_per_core,
-                        mem_bytes=part.mem_bytes,
-                        gpus=gpus,
-                    )
-                )
-                self._first_cpu[name] = offset
-                offset += part.cores * part.threads_per_core
-            self._pools[part.name] = NodePool(nodes)
+        self._pools, self._first_cpu = build_pools(config, len(self._gpu_models))
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._by_tag: dict[str, str] = {}
@@ -242,32 +218,12 @@ class EmbeddedCluster(ClusterAdapter):
             return self._by_tag.get(tag)
 
     async def status(self, native_ids: Sequence[str]) -> dict[str, AttemptStatus]:
-        out: dict[str, AttemptStatus] = {}
         with self._lock:
-            for nid in native_ids:
-                job = self._jobs.get(nid)
-                if job is None:
-                    continue
-                nodes = (
-                    compress_hostlist([n.node for n in job.allocation.nodes])
-                    if job.allocation
-                    else None
-                )
-                reason = (
-                    job.reason
-                    if job.state is not JobState.QUEUED
-                    else self._reasons.get(nid, "Priority")
-                )
-                out[nid] = AttemptStatus(
-                    native_id=nid,
-                    state=job.state,
-                    exit_code=job.exit_code,
-                    reason=reason,
-                    start_time=job.start_time,
-                    end_time=job.end_time,
-                    node_list=nodes,
-                )
-        return out
+            return {
+                nid: status_of(self._jobs[nid], self._reasons.get(nid, "Priority"))
+                for nid in native_ids
+                if nid in self._jobs
+            }
 
     async def cancel(self, native_id: str) -> None:
         with self._lock:
@@ -326,86 +282,12 @@ class EmbeddedCluster(ClusterAdapter):
 
     async def usage(self, native_ids: Sequence[str]) -> dict[str, Usage]:
         now = self._clock.now()
-        out: dict[str, Usage] = {}
         with self._lock:
-            for nid in native_ids:
-                job = self._jobs.get(nid)
-                if job is None:
-                    continue
-                alloc = job.allocation
-                elapsed = 0.0
-                if job.start_time is not None:
-                    elapsed = max(0.0, (job.end_time or now) - job.start_time)
-                out[nid] = Usage(
-                    native_id=nid,
-                    elapsed_s=elapsed,
-                    cpus=alloc.cpus if alloc else job.procs,
-                    gpus=alloc.gpus if alloc else job.gpus,
-                    nodes=len(alloc.nodes) if alloc else (job.shape.nodes or 1),
-                    mem_bytes=alloc.mem_bytes if alloc else 0,
-                    cpu_time_s=job.cpu_time_s,
-                    max_rss_bytes=job.max_rss_bytes,
-                )
-        return out
+            return {nid: usage_of(self._jobs[nid], now) for nid in native_ids if nid in self._jobs}
 
     async def snapshot(self) -> Snapshot:
         with self._lock:
-            nodes = []
-            for part_name, pool in self._pools.items():
-                for n in pool.nodes:
-                    used = n.cpus - len(n.free_cpus)
-                    gpus_used = n.gpus - len(n.free_gpus)
-                    state = (
-                        "idle"
-                        if used == 0 and gpus_used == 0
-                        else ("allocated" if used == n.cpus else "mixed")
-                    )
-                    nodes.append(
-                        NodeSnapshot(
-                            name=n.name,
-                            partition=part_name,
-                            cpus=n.cpus,
-                            cpus_alloc=used,
-                            gpus=n.gpus,
-                            gpus_alloc=gpus_used,
-                            mem_bytes=n.mem_bytes,
-                            mem_alloc_bytes=n.mem_bytes - n.free_mem_bytes,
-                            state=state,
-                        )
-                    )
-            running, pending = [], []
-            for job in sorted(self._jobs.values(), key=lambda j: j.sort_key):
-                if job.state is JobState.RUNNING and job.allocation is not None:
-                    running.append(
-                        SnapshotJob(
-                            native_id=job.native_id,
-                            partition=job.partition,
-                            cpus=job.allocation.cpus,
-                            nodes=len(job.allocation.nodes),
-                            time_limit_s=job.time_limit_s or UNLIMITED_S,
-                            submit_time=job.submit_time,
-                            start_time=job.start_time,
-                            gpus=job.allocation.gpus,
-                        )
-                    )
-                elif job.state is JobState.QUEUED:
-                    pending.append(
-                        SnapshotJob(
-                            native_id=job.native_id,
-                            partition=job.partition,
-                            cpus=job.procs,
-                            nodes=job.shape.nodes or 1,
-                            time_limit_s=job.time_limit_s or UNLIMITED_S,
-                            submit_time=job.submit_time,
-                            gpus=job.gpus,
-                        )
-                    )
-        return Snapshot(
-            time=self._clock.now(),
-            nodes=tuple(nodes),
-            running=tuple(running),
-            pending=tuple(pending),
-        )
+            return snapshot_of(self._pools, list(self._jobs.values()), self._clock.now())
 
     def _get(self, native_id: str) -> Job:
         job = self._jobs.get(native_id)

@@ -53,7 +53,7 @@ def is_same_process(pid: int | None, ticks: int | None) -> bool:
     if ticks is not None and now != ticks:
         return False
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
 

@@ -34,7 +34,7 @@ import time
 try:
     import _signal as signal  # the C module: the same calls without enum set-up
 except ImportError:  # pragma: no cover - other interpreters
-    import signal  # type: ignore[no-redef]
+    import signal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -255,10 +255,10 @@ class Supervisor:
         spec = self.launch
         limit_s = spec.get("time_limit_s")
         deadline = self.start_time + limit_s if limit_s else None
-        sig = spec.get("signal")
+        sig: dict[str, Any] = spec.get("signal") or {}
         signal_at = (deadline - sig["seconds_before"]) if sig and deadline else None
         grace_s = float(spec.get("kill_grace_s", 5.0))
-        mem_limit = spec.get("mem_limit_bytes")
+        mem_limit: int = spec.get("mem_limit_bytes") or 0
         poll_s = 0.05
         next_poll = self.start_time + poll_s if mem_limit else None
         while True:
