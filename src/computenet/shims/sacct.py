@@ -266,16 +266,22 @@ def _select(client: Any, args: Any) -> list[JobView]:
             continue
         if states is not None and _sacct_state(j) not in states:
             continue
-        checks = (
-            (args.partition, lambda j=j: j.partition),
-            (args.accounts, lambda j=j: j.account),
-            (args.clusters, lambda j=j: j.cluster),
-            (args.name, lambda j=j: j.name),
-            (args.user if ids else None, lambda j=j: j.user),
-        )
-        if all(not want or get() in split_list([want]) for want, get in checks):
+        if _matches(j, args, by_id=bool(ids)):
             keep.append(j)
     return keep
+
+
+def _matches(j: JobView, args: Any, *, by_id: bool) -> bool:
+    """The -r/-A/-M/--name (and, with -j, -u) filters; values are read only
+    when a filter asks, since some need the job's spec."""
+    checks: tuple[tuple[str | None, Callable[[], str]], ...] = (
+        (args.partition, lambda: j.partition),
+        (args.accounts, lambda: j.account),
+        (args.clusters, lambda: j.cluster),
+        (args.name, lambda: j.name),
+        (args.user if by_id else None, lambda: j.user),
+    )
+    return all(not want or get() in split_list([want]) for want, get in checks)
 
 
 def _sacct_state(j: JobView) -> str:

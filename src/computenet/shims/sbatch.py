@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from computenet.shims.common import SLURM_VERSION, connect, run
 
@@ -184,7 +184,7 @@ def _print_test_only(result: dict[str, Any]) -> None:
     )
 
 
-def raise_infeasible(placement: dict[str, Any]) -> None:
+def raise_infeasible(placement: dict[str, Any]) -> NoReturn:
     from computenet.errors import InfeasibleError
 
     reasons = "; ".join(

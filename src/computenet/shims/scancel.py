@@ -4,7 +4,7 @@ Slurm's scancel does: quiet on success, Slurm's messages otherwise."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from computenet.shims.common import (
@@ -119,7 +119,8 @@ def _matches(j: JobView, args: Any) -> bool:
             raise UsageError(str(exc)) from None
         if j.state not in wanted:
             return False
-    checks = (
+    # values are read only when a filter asks: some need the job's spec
+    checks: tuple[tuple[str | None, Callable[[], str]], ...] = (
         (args.name, lambda: j.name),
         (args.user, lambda: j.user),
         (args.partition, lambda: j.partition),

@@ -246,7 +246,7 @@ def _select(
         raw.update(_by_ids(client, ids))
     else:
         want_done = states is None or bool(states - ACTIVE)
-        users = split_list(args.user) or [None]
+        users: list[str | None] = [*split_list(args.user)] or [None]
         clusters = split_list(args.clusters)
         one_cluster = clusters[0] if len(clusters) == 1 and clusters[0] != "all" else None
         for user in users:

@@ -139,9 +139,10 @@ def parse(argv: Sequence[str]) -> Request:
             continue
         pos = 1
         while pos < len(word):
-            opt = _BY_SHORT.get(word[pos])
-            if opt is None:
+            found = _BY_SHORT.get(word[pos])
+            if found is None:
                 raise UsageError(f"invalid option -- '{word[pos]}'")
+            opt = found
             rest = word[pos + 1 :]
             if opt.value == "none":
                 _take(req, opt, None)
@@ -186,8 +187,8 @@ def _take(req: Request, opt: Opt, value: str | None) -> None:
 def batch_options(req: Request, out_dir: Path, token: str) -> tuple[list[str], Path, Path]:
     """The sbatch options that run ``req.command`` as srun would, and the
     files its stdout and stderr go to."""
-    out = Path(req.own["output"]) if "output" in req.own else out_dir / f"{token}.out"
-    err = Path(req.own["error"]) if "error" in req.own else out_dir / f"{token}.err"
+    out = Path(str(req.own["output"])) if "output" in req.own else out_dir / f"{token}.out"
+    err = Path(str(req.own["error"])) if "error" in req.own else out_dir / f"{token}.err"
     inner = ["srun", *req.inner]
     if "label" in req.own:
         inner.append("--label")

@@ -56,6 +56,7 @@ class FakeClient:
 def fake(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(squeue, "connect", FakeClient)
     monkeypatch.setattr(sacct, "connect", FakeClient)
+    monkeypatch.setattr(time, "time", lambda: NOW)  # elapsed times stay put
 
 
 def test_default_squeue(capsys: pytest.CaptureFixture[str]) -> None:
