@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from computenet.api.deps import current_user, get_runtime
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
-from computenet.telemetry import reports
+from computenet.telemetry import reports, utilization
 
 router = APIRouter(tags=["reports"])
 WEEK_S = 7 * 86400.0
@@ -31,7 +31,7 @@ def _range(runtime: Runtime, since: str | None, until: str | None) -> tuple[floa
 
 
 @router.get("/reports/utilization")
-def utilization(
+def utilization_report(
     since: str | None = Query(None, description="UTC date/time, epoch, or -7d"),
     until: str | None = None,
     by: str = Query("cluster", description="cluster | partition | project | user | day"),
@@ -39,13 +39,13 @@ def utilization(
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     start, end, now = _range(runtime, since, until)
-    reports.check_by(by)
+    utilization.check_by(by)
     if by == "user" and not who.is_admin:
         from computenet.errors import ForbiddenError
 
         raise ForbiddenError("only administrators can see usage by user")
     with runtime.store.session() as s:
-        return reports.utilization(
+        return utilization.utilization(
             s,
             capacity(runtime),
             since=start,
@@ -84,9 +84,9 @@ def efficiency(
 
 
 @router.get("/reports/idle")
-def idle(runtime: Runtime = Depends(get_runtime)) -> Any:
+def idle_report(runtime: Runtime = Depends(get_runtime)) -> Any:
     with runtime.store.session() as s:
-        return reports.idle(s, capacity(runtime), now=runtime.clock.now())
+        return utilization.idle(s, capacity(runtime), now=runtime.clock.now())
 
 
 @router.get("/reports/predictions")
