@@ -18,8 +18,8 @@ async def test_utilization_by_cluster_and_day(make_runtime, clock: FakeClock) ->
     clock.set(1_800_057_600.0)  # a UTC midnight
     rt = make_runtime()
     capacity = {("alpha", "cpu"): 8, ("beta", "cpu"): 8}
-    # 8 CPUs for 6 hours on one cluster, ended; 2 CPUs still running for 2 h
-    submit(rt, JobSpec(name="big", command="sleep 21600", ntasks=8, time_limit_s=30000))
+    # 4 CPUs for 6 hours on one cluster, ended; 2 CPUs still running for 2 h
+    submit(rt, JobSpec(name="big", command="sleep 21600", ntasks=4, time_limit_s=30000))
     await passes(rt)
     clock.advance(21600)
     await passes(rt, 1)
@@ -37,13 +37,13 @@ async def test_utilization_by_cluster_and_day(make_runtime, clock: FakeClock) ->
         idle = utilization.idle(s, capacity, now=now)
         eff = reports.efficiency(s, since=0, until=now + 1)
     total = u["total"]
-    assert total["core_hours"] == pytest.approx(8 * 6 + 2 * 2)
+    assert total["core_hours"] == pytest.approx(4 * 6 + 2 * 2)
     assert total["capacity_core_hours"] == pytest.approx(16 * 8)  # 8 hours of this day
-    assert total["utilization"] == pytest.approx(52 / 128)
+    assert total["utilization"] == pytest.approx(28 / 128)
     (day,) = by_day["rows"]
-    assert day["core_hours"] == pytest.approx(52)
+    assert day["core_hours"] == pytest.approx(28)
     busy = sum(r["capacity_core_hours"] - r["idle_core_hours"] for r in idle["last_day"])
-    assert busy == pytest.approx(52)
+    assert busy == pytest.approx(28)
     assert eff["rows"] == []  # fake clusters report no CPU time
 
 
