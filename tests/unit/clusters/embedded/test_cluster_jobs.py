@@ -147,10 +147,10 @@ async def test_cpu_affinity_pins_the_job(cluster: EmbeddedCluster, workdir: Path
         os.sched_setaffinity(0, host)
     except OSError:
         pytest.skip("this host does not allow setting CPU affinity")
-    probe = f"{sys.executable} -c 'import os; print(sorted(os.sched_getaffinity(0)))'"
+    probe = f"{sys.executable} -c 'import os; print(*sorted(os.sched_getaffinity(0)))'"
     nid = await cluster.submit(request(workdir, probe))
     await wait_for(cluster, nid)
-    cpus = eval((await cluster.output(nid)).decode())
+    cpus = [int(c) for c in (await cluster.output(nid)).split()]
     assert len(cpus) == 1 and set(cpus) <= host
 
 
