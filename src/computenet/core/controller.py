@@ -45,6 +45,7 @@ LIVE = [
 ]
 MAX_ATTEMPTS = 3
 LEASE_TTL_S = 15.0
+MIN_GAP_S = 0.02
 BATCH = 500  # jobs placed per pass, so one huge bulk submission does not stall the API
 
 
@@ -98,6 +99,8 @@ class Controller:
                 raise
             except Exception:  # the loop must survive any single bad pass
                 log.exception("controller pass failed")
+            # A short floor between passes: a burst of submissions shares one pass.
+            await asyncio.sleep(MIN_GAP_S)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.controller_interval_s)
 
@@ -158,7 +161,9 @@ class Controller:
 
     async def _place_pending(self) -> None:
         with self.store.session() as s:
-            pending = repo.list_jobs(s, states=[JobState.PENDING.value], limit=BATCH)
+            pending = repo.list_jobs(
+                s, states=[JobState.PENDING.value], limit=BATCH, not_reason=repo.HELD
+            )
             pending = [j for j in pending if not j.cancel_requested]
             if not pending:
                 return

@@ -18,6 +18,9 @@ from computenet.errors import ConflictError, NotFoundError
 from computenet.model import JobSpec, JobState
 from computenet.store.tables import AttemptRow, JobEventRow, JobRow
 
+#: Reason of a job submitted with --hold; such jobs are not considered for placement.
+HELD = "JobHeldUser"
+
 
 @dataclass(frozen=True)
 class NewJob:
@@ -42,7 +45,7 @@ def create_jobs(session: Session, new: Sequence[NewJob], now: float) -> list[Job
                 project=item.project,
                 name=item.spec.name,
                 state=item.state.value,
-                reason=item.reason,
+                reason=item.reason or (HELD if item.spec.hold else None),
                 version=1,
                 spec=spec_dict,
                 submit_time=now,
@@ -87,6 +90,7 @@ def get_job(session: Session, job_id: int) -> JobRow:
 def list_jobs(
     session: Session,
     *,
+    not_reason: str | None = None,
     owner: str | None = None,
     states: Sequence[str] | None = None,
     cluster: str | None = None,
@@ -104,6 +108,8 @@ def list_jobs(
         query = query.where(JobRow.cluster == cluster)
     if name is not None:
         query = query.where(JobRow.name == name)
+    if not_reason is not None:
+        query = query.where((JobRow.reason.is_(None)) | (JobRow.reason != not_reason))
     if array_job_id is not None:
         query = query.where(JobRow.array_job_id == array_job_id)
     return list(session.scalars(query.order_by(JobRow.id).limit(limit)))

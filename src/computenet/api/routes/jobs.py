@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from computenet.api.deps import current_user, get_runtime, get_session
 from computenet.api.schemas import BulkSubmitRequest, CancelRequest, SubmitRequest
@@ -70,23 +71,28 @@ async def submit(
     who: Principal = Depends(current_user),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
+    if req.test_only:
+        return await _test_only(req, runtime)
+    # Parsing and storing are blocking work: keep them off the event loop,
+    # which also runs the controller and the embedded clusters.
+    body = await run_in_threadpool(_store_one, req, who, runtime)
+    runtime.controller.wake()
+    return JSONResponse(body, status_code=201)
+
+
+def _parse(req: SubmitRequest, runtime: Runtime) -> JobSpec:
     settings = runtime.settings
-    spec = service.parse(
+    return service.parse(
         _input(req),
         max_script_bytes=settings.max_script_bytes,
         max_array_size=settings.max_array_size,
     )
-    now = runtime.clock.now()
-    infos = runtime.controller.clusters.infos()
-    if req.test_only:
-        from computenet.network import place
 
-        service.check_feasible(spec, infos, now)
-        views = await runtime.controller.clusters.views(with_snapshots=True)
-        usable = [v for v in views.values() if service.embedded_fit(spec, v.info)[1] is None]
-        placement = place(spec, usable, now=now, policy=spec.policy or settings.default_policy)
-        return JSONResponse({"spec": spec_summary(spec), "placement": placement.to_dict()})
-    service.check_feasible(spec, infos, now)
+
+def _store_one(req: SubmitRequest, who: Principal, runtime: Runtime) -> dict[str, Any]:
+    spec = _parse(req, runtime)
+    now = runtime.clock.now()
+    service.check_feasible(spec, runtime.controller.clusters.infos(), now)
     guard = service.accounting_guard()
     with runtime.store.session() as session:
         if guard is not None:
@@ -95,8 +101,20 @@ async def submit(
         body = repo.job_to_dict(rows[0])
         if spec.array:
             body["array_ids"] = [r.id for r in rows]
-    runtime.controller.wake()
-    return JSONResponse(body, status_code=201)
+    return body
+
+
+async def _test_only(req: SubmitRequest, runtime: Runtime) -> JSONResponse:
+    from computenet.network import place
+
+    spec = _parse(req, runtime)
+    now = runtime.clock.now()
+    service.check_feasible(spec, runtime.controller.clusters.infos(), now)
+    views = await runtime.controller.clusters.views(with_snapshots=True)
+    usable = [v for v in views.values() if service.embedded_fit(spec, v.info)[1] is None]
+    policy = spec.policy or runtime.settings.default_policy
+    placement = place(spec, usable, now=now, policy=policy)
+    return JSONResponse({"spec": spec_summary(spec), "placement": placement.to_dict()})
 
 
 @router.post("/jobs:bulk", status_code=201)
