@@ -456,6 +456,7 @@ class Controller:
             attempt.state = state.value
             attempt.reason = status.reason
             attempt.start_time = status.start_time or attempt.start_time
+            attempt.node_list = status.node_list or attempt.node_list
             if state.terminal:
                 attempt.end_time = status.end_time or now
                 attempt.exit_code = status.exit_code

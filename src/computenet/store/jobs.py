@@ -208,6 +208,8 @@ def display_id(job: JobRow) -> str:
 
 def job_to_dict(job: JobRow, job_attempts: Sequence[AttemptRow] = ()) -> dict[str, Any]:
     """The stable job object of the API and ``--json`` output (docs/cli.md)."""
+    spec = job.spec if isinstance(job.spec, dict) else {}
+    parsed = JobSpec.from_dict(spec)
     return {
         "id": job.id,
         "display_id": display_id(job),
@@ -224,7 +226,16 @@ def job_to_dict(job: JobRow, job_attempts: Sequence[AttemptRow] = ()) -> dict[st
         "end_time": job.end_time,
         "array_job_id": job.array_job_id,
         "array_task_id": job.array_task_id,
-        "notes": list(job.spec.get("ignored", ())) if isinstance(job.spec, dict) else [],
+        "notes": list(spec.get("ignored", ())),
+        "nodes": parsed.node_count,
+        "cpus": parsed.cpus,
+        "gpus": parsed.total_gpus,
+        "time_limit_s": parsed.time_limit_s,
+        "mem_per_node_bytes": parsed.mem_per_node_bytes,
+        "mem_per_cpu_bytes": parsed.mem_per_cpu_bytes,
+        "workdir": parsed.workdir,
+        "account": parsed.account,
+        "command": parsed.command,
         "attempts": [
             {
                 "number": a.number,
@@ -239,6 +250,8 @@ def job_to_dict(job: JobRow, job_attempts: Sequence[AttemptRow] = ()) -> dict[st
                 "end_time": a.end_time,
                 "predicted_start": a.predicted_start,
                 "predicted_end": a.predicted_end,
+                "node_list": a.node_list,
+                "usage": a.usage,
             }
             for a in job_attempts
         ],

@@ -82,6 +82,7 @@ class AttemptRow(Base):
     predicted_start: Mapped[float | None] = mapped_column(Float, nullable=True)
     predicted_end: Mapped[float | None] = mapped_column(Float, nullable=True)
     usage: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    node_list: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         Index("ix_attempts_job_number", "job_id", "number", unique=True),

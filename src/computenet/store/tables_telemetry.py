@@ -72,10 +72,9 @@ class JobSampleRow(Base):
     gpus: Mapped[int] = mapped_column(Integer, default=0)
     gpu_util: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1
 
-    __table_args__ = (
-        Index("ix_job_samples_time", "time"),
-        Index("ix_job_samples_job", "job_id", "time"),
-    )
+    # Only the time index (for retention): per-job history is read from
+    # telemetry_job_stats, and a second index would cost a quarter of ingest.
+    __table_args__ = (Index("ix_job_samples_time", "time"),)
 
 
 class JobStatRow(Base):

@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("predicted_start", sa.Float, nullable=True),
         sa.Column("predicted_end", sa.Float, nullable=True),
         sa.Column("usage", sa.JSON, nullable=True),
+        sa.Column("node_list", sa.Text, nullable=True),
     )
     op.create_index("ix_attempts_job_number", "attempts", ["job_id", "number"], unique=True)
     op.create_index("ix_attempts_state", "attempts", ["state"])

@@ -160,7 +160,6 @@ def upgrade() -> None:
         sa.Column("gpus", sa.Integer, nullable=False),
         sa.Column("gpu_util", sa.Float, nullable=True),
     )
-    op.create_index("ix_job_samples_job", "telemetry_job_samples", ["job_id", "time"])
     op.create_index("ix_job_samples_time", "telemetry_job_samples", ["time"])
     op.create_table(
         "telemetry_job_stats",
@@ -225,7 +224,6 @@ def downgrade() -> None:
     op.drop_table("telemetry_clusters")
     op.drop_index("ix_job_stats_ended", "telemetry_job_stats")
     op.drop_table("telemetry_job_stats")
-    op.drop_index("ix_job_samples_job", "telemetry_job_samples")
     op.drop_index("ix_job_samples_time", "telemetry_job_samples")
     op.drop_table("telemetry_job_samples")
     op.drop_index("ix_partition_samples_key", "telemetry_partition_samples")
