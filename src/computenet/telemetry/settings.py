@@ -12,7 +12,7 @@ class TelemetrySettings:
     interval_s: float = 30.0  # between collections
     timeout_s: float = 10.0  # per cluster and collection
     skew_tolerance_s: float = 5.0  # a cluster clock further ahead is clamped and flagged
-    raw_retention_s: float = 6 * 3600.0  # node, partition and job samples
+    raw_retention_s: float = 2 * 3600.0  # node, partition and job samples
     minute_retention_s: float = 14 * 86400.0
     hour_retention_s: float = 400 * 86400.0
     stats_retention_s: float = 30 * 86400.0  # per-job stats after the job ended
