@@ -22,6 +22,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from computenet.model import ClusterInfo, JobSpec, NodeType, PartitionInfo
 from computenet.network import POLICIES, ClusterView, place
@@ -220,7 +221,8 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
     def run_scheduler(ci: int, now: float) -> None:
         c = clusters[ci]
         ratio_speed = c.speed
-        for key in c.scheduler.schedule(now):
+        for started in c.scheduler.schedule(now):
+            key = cast(int, started)  # the keys this replay submitted
             c.start(key, now)
             start[key] = now
             stop = now + base_run[key] * speeds[home[key]] / ratio_speed
