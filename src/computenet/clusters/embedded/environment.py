@@ -28,6 +28,8 @@ class JobIdentity:
     partition: str
     array_job_id: str | None = None
     array_task_id: int | None = None
+    network_job_id: str | None = None  # computenet's own id of the job, when it has one
+    attempt: int | None = None
 
 
 def expand_pattern(pattern: str, who: JobIdentity, first_node: str) -> str:
@@ -122,7 +124,9 @@ def slurm_variables(
         "SLURM_MEM_PER_NODE": str(max(n.mem_bytes for n in allocation.nodes) // 2**20),
         "SLURM_HOSTFILE": str(hostfile),
         "OMP_NUM_THREADS": str(cpus_per_task),
-        "CN_JOB_ID": who.native_id,
+        "CN_JOB_ID": who.network_job_id or who.native_id,
+        "CN_NATIVE_JOB_ID": who.native_id,
+        "CN_ATTEMPT": str(who.attempt or 1),
         "CN_JOB_DIR": str(job_dir),
         "CN_HOSTFILE": str(hostfile),
         "CN_MPI_HOSTFILE": str(mpi_hostfile),

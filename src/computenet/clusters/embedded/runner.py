@@ -68,6 +68,8 @@ def launch_config(
         partition=job.partition,
         array_job_id=request.get("array_job_id"),
         array_task_id=array_task,
+        network_job_id=request.get("job_id"),
+        attempt=request.get("attempt"),
     )
     first = allocation.nodes[0].node
     default_out = "slurm-%A_%a.out" if array_task is not None else "slurm-%j.out"

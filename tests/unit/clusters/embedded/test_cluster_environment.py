@@ -59,7 +59,8 @@ async def test_two_node_job_environment_and_hostfiles(tmp_path: Path, workdir: P
         "SLURM_SUBMIT_DIR": str(workdir),
         "CUDA_VISIBLE_DEVICES": "0",
         "OMP_NUM_THREADS": "1",
-        "CN_JOB_ID": nid,
+        "CN_JOB_ID": "j",  # the network's id of the job
+        "CN_NATIVE_JOB_ID": nid,
         "FOO": "bar",
     }
     assert {k: env.get(k) for k in expected} == expected
