@@ -94,47 +94,44 @@ def utilization(
         }
     first, last = days[0][0], days[-1][0]
     t = UsageDailyRow
-    key_col = {
-        "cluster": t.cluster,
-        "partition": t.partition,
-        "project": t.project,
-        "user": t.owner,
-        "day": t.day,
-    }[by]
     core: dict[tuple[str, ...], float] = defaultdict(float)
     gpu: dict[tuple[str, ...], float] = defaultdict(float)
-    cols = [t.cluster, key_col] if by == "partition" else [key_col]
-    for *key, cs, gs in session.execute(
-        select(*cols, func.sum(t.core_seconds), func.sum(t.gpu_seconds))
-        .where(t.day >= first, t.day <= last)
-        .group_by(*cols)
-    ):
-        core[tuple(key)] += float(cs or 0)
-        gpu[tuple(key)] += float(gs or 0)
     users: dict[str, float] = defaultdict(float)
     projects: dict[str, float] = defaultdict(float)
-    for name, cs in session.execute(
-        select(t.owner, func.sum(t.core_seconds))
-        .where(t.day >= first, t.day <= last)
-        .group_by(t.owner)
+    in_range = (t.day >= first, t.day <= last)
+    # One scan gives every grouping but the day (a few thousand combinations
+    # at most); the day needs a second one.
+    for cluster, partition, project, owner, cs, gs in session.execute(
+        select(
+            t.cluster,
+            t.partition,
+            t.project,
+            t.owner,
+            func.sum(t.core_seconds),
+            func.sum(t.gpu_seconds),
+        )
+        .where(*in_range)
+        .group_by(t.cluster, t.partition, t.project, t.owner)
     ):
-        users[name] += float(cs or 0)
-    for name, cs in session.execute(
-        select(t.project, func.sum(t.core_seconds))
-        .where(t.day >= first, t.day <= last)
-        .group_by(t.project)
-    ):
-        projects[name] += float(cs or 0)
+        cs, gs = float(cs or 0), float(gs or 0)
+        users[owner] += cs
+        projects[project] += cs
+        if by != "day":
+            k = _key(by, cluster, partition, project, owner, "")
+            core[k] += cs
+            gpu[k] += gs
+    if by == "day":
+        for day, cs, gs in session.execute(
+            select(t.day, func.sum(t.core_seconds), func.sum(t.gpu_seconds))
+            .where(*in_range)
+            .group_by(t.day)
+        ):
+            core[(day,)] += float(cs or 0)
+            gpu[(day,)] += float(gs or 0)
     window_start, window_end = days[0][1], until
     for cluster, partition, project, owner, cpus, gpus, start in _running(session):
         for day, seconds in split_by_day(max(start, window_start), window_end):
-            k = {
-                "cluster": (cluster,),
-                "partition": (cluster, partition),
-                "project": (project,),
-                "user": (owner,),
-                "day": (day,),
-            }[by]
+            k = _key(by, cluster, partition, project, owner, day)
             core[k] += cpus * seconds
             gpu[k] += gpus * seconds
             users[owner] += cpus * seconds
@@ -163,6 +160,14 @@ def utilization(
         "top_users": _top(users, top) if with_users else [],
         "top_projects": _top(projects, top),
     }
+
+
+def _key(
+    by: str, cluster: str, partition: str, project: str, owner: str, day: str
+) -> tuple[str, ...]:
+    if by == "partition":
+        return (cluster, partition)
+    return ({"cluster": cluster, "project": project, "user": owner, "day": day}[by],)
 
 
 def _key_names(by: str) -> tuple[str, ...]:
