@@ -43,7 +43,8 @@ def pid_alive(pid: int) -> bool:
 
 def healthy(url: str) -> bool:
     try:
-        return httpx2.get(url + "/healthz", timeout=2.0).status_code == 200
+        verify = url.startswith("https://")
+        return httpx2.get(url + "/healthz", timeout=2.0, verify=verify).status_code == 200
     except httpx2.HTTPError:
         return False
 

@@ -192,7 +192,7 @@ def list_jobs(
             raise SpecError(f"unknown state {bad[0]!r}; known: {', '.join(JobState)}")
     elif not all:
         states = [s.value for s in JobState if not s.terminal]
-    rows = repo.list_jobs(
+    rows = repo.list_job_rows(
         session,
         owner=owner,
         states=states,
@@ -201,9 +201,9 @@ def list_jobs(
         after_id=cursor,
         limit=limit,
     )
-    atts = repo.attempts(session, [r.id for r in rows])
+    atts = repo.attempts(session, [r.id for r in rows if r.attempt_count])
     body = {
-        "jobs": [repo.job_to_dict(r, atts[r.id]) for r in rows],
+        "jobs": [repo.job_to_dict(r, atts.get(r.id, ())) for r in rows],
         "next_cursor": rows[-1].id if len(rows) == limit else None,
     }
     return JSONResponse(body)

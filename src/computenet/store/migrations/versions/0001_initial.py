@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text, nullable=True),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("spec", sa.JSON, nullable=False),
+        sa.Column("summary", sa.JSON, nullable=False),
         sa.Column("submit_time", sa.Float, nullable=False),
         sa.Column("start_time", sa.Float, nullable=True),
         sa.Column("end_time", sa.Float, nullable=True),

@@ -1,0 +1,101 @@
+"""Latency of `cnet ls` over 10,000 stored jobs and of `cnet --version` cold.
+
+Stores 10,000 held jobs on a private local server (bulk submission), then
+times the real command lines as a user runs them (new process each time,
+median of several runs). Goals: `cnet ls` under 0.5 s, `cnet --version`
+under 0.3 s.
+
+    python benchmarks/cli_latency.py [--jobs 10000] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _local import private_server  # noqa: E402
+
+
+def wall(argv: list[str], env: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    cnet = shutil.which("cnet") or f"{sys.executable} -m computenet.cli.main"
+    argv0 = cnet.split()
+    with private_server() as env:
+        os.environ.update(env)
+        from computenet.client import Client
+        from computenet.client.local import resolve_server
+        from computenet.config import load_settings
+
+        url, token = resolve_server(start=False, settings=load_settings())
+        with Client(url, token, timeout_s=120) as cn:
+            batch = [{"options": ["--hold", "--wrap", "true"], "cwd": "/tmp"}] * 5000
+            stored = 0
+            while stored < args.jobs:
+                n = min(5000, args.jobs - stored)
+                cn.submit_many(batch[:n])
+                stored += n
+        ls = wall([*argv0, "ls"], env, args.runs)
+        ls_json = wall([*argv0, "ls", "--json"], env, args.runs)
+        version = wall([*argv0, "--version"], env, args.runs)
+    print(
+        json.dumps(
+            {
+                "figure": "cnet_ls_json_10k",
+                "value": round(ls_json, 3),
+                "unit": "s",
+                "jobs": args.jobs,
+            }
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "figure": "cnet_version_cold",
+                "value": round(version, 3),
+                "unit": "s",
+                "baseline": "goal",
+                "baseline_value": 0.3,
+                "ratio": round(version / 0.3, 2),
+                "goal": "< 0.3 s",
+            }
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "figure": "cnet_ls_10k",
+                "value": round(ls, 3),
+                "unit": "s",
+                "baseline": "goal",
+                "baseline_value": 0.5,
+                "ratio": round(ls / 0.5, 2),
+                "goal": "< 0.5 s over 10,000 stored jobs",
+                "jobs": args.jobs,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
