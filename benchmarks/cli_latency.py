@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _local import private_server  # noqa: E402
+from _local import private_server
 
 
 def wall(argv: list[str], env: dict[str, str], runs: int) -> float:
