@@ -60,6 +60,43 @@ class Staging:
 
 
 @dataclass(frozen=True)
+class Sizes:
+    nodes: int
+    tasks: int
+    cpus: int
+    gpus: int
+
+
+def derived_sizes(
+    nodes: int | None,
+    ntasks: int | None,
+    ntasks_per_node: int | None,
+    cpus_per_task: int | None,
+    gpus: int | None,
+    gpus_per_node: int | None,
+    gpus_per_task: int | None,
+) -> Sizes:
+    """Totals from what was given, by sbatch's defaults (one node, one task per
+    node, one CPU per task); also used on stored spec dicts."""
+    node_count = nodes or 1
+    if ntasks is not None:
+        tasks = ntasks
+    elif ntasks_per_node is not None:
+        tasks = ntasks_per_node * node_count
+    else:
+        tasks = node_count
+    if gpus is not None:
+        total_gpus = gpus
+    elif gpus_per_node is not None:
+        total_gpus = gpus_per_node * node_count
+    elif gpus_per_task is not None:
+        total_gpus = gpus_per_task * tasks
+    else:
+        total_gpus = 0
+    return Sizes(node_count, tasks, tasks * (cpus_per_task or 1), total_gpus)
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """A job request. Sizes are totals unless the name says per-node/per-task.
 
@@ -124,11 +161,15 @@ class JobSpec:
     # ----- derived sizes -------------------------------------------------
     @property
     def tasks(self) -> int:
-        if self.ntasks is not None:
-            return self.ntasks
-        if self.ntasks_per_node is not None:
-            return self.ntasks_per_node * (self.nodes or 1)
-        return self.nodes or 1
+        return derived_sizes(
+            self.nodes,
+            self.ntasks,
+            self.ntasks_per_node,
+            self.cpus_per_task,
+            self.gpus,
+            self.gpus_per_node,
+            self.gpus_per_task,
+        ).tasks
 
     @property
     def cpus(self) -> int:
@@ -141,13 +182,15 @@ class JobSpec:
 
     @property
     def total_gpus(self) -> int:
-        if self.gpus is not None:
-            return self.gpus
-        if self.gpus_per_node is not None:
-            return self.gpus_per_node * self.node_count
-        if self.gpus_per_task is not None:
-            return self.gpus_per_task * self.tasks
-        return 0
+        return derived_sizes(
+            self.nodes,
+            self.ntasks,
+            self.ntasks_per_node,
+            self.cpus_per_task,
+            self.gpus,
+            self.gpus_per_node,
+            self.gpus_per_task,
+        ).gpus
 
     def mem_bytes_total(self, default_per_cpu: int = 0) -> int:
         if self.mem_per_node_bytes is not None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from computenet.errors import ConflictError, NotFoundError
 from computenet.model import JobSpec, JobState
+from computenet.model.spec import derived_sizes
 from computenet.store.tables import AttemptRow, JobEventRow, JobRow
 
 #: Reason of a job submitted with --hold; such jobs are not considered for placement.
@@ -222,32 +223,27 @@ def display_id(job: Any) -> str:
     return str(job.id)
 
 
-class _SpecView:
-    """A stored spec dict read through JobSpec's own size rules, without
-    rebuilding a JobSpec."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def __getattr__(self, name: str) -> Any:
-        return self._data.get(name)
-
-    tasks = JobSpec.tasks
-    cpus = JobSpec.cpus
-    node_count = JobSpec.node_count
-    total_gpus = JobSpec.total_gpus
-
-
 def summarize(spec: dict[str, Any]) -> dict[str, Any]:
     """The parts of a spec every job listing shows (the ``summary`` column)."""
-    view = _SpecView(spec)
+    sizes = derived_sizes(
+        *(
+            spec.get(k)
+            for k in (
+                "nodes",
+                "ntasks",
+                "ntasks_per_node",
+                "cpus_per_task",
+                "gpus",
+                "gpus_per_node",
+                "gpus_per_task",
+            )
+        )
+    )
     return {
         "notes": list(spec.get("ignored", ())),
-        "nodes": view.node_count,
-        "cpus": view.cpus,
-        "gpus": view.total_gpus,
+        "nodes": sizes.nodes,
+        "cpus": sizes.cpus,
+        "gpus": sizes.gpus,
         "time_limit_s": spec.get("time_limit_s"),
         "mem_per_node_bytes": spec.get("mem_per_node_bytes"),
         "mem_per_cpu_bytes": spec.get("mem_per_cpu_bytes"),

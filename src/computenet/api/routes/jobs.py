@@ -17,6 +17,7 @@ from computenet.core.service import Principal, SubmitInput
 from computenet.errors import ForbiddenError, LimitError, NotFoundError, SpecError
 from computenet.model import JobSpec, JobState
 from computenet.store import jobs as repo
+from computenet.store.tables import JobRow
 
 router = APIRouter(tags=["jobs"])
 
@@ -209,7 +210,7 @@ def list_jobs(
     return JSONResponse(body)
 
 
-def _one(session: Session, who: Principal, job_id: str) -> repo.JobRow:
+def _one(session: Session, who: Principal, job_id: str) -> JobRow:
     rows = service.resolve_ids(session, job_id)
     job = rows[0]
     service.visible(job, who)
