@@ -68,6 +68,7 @@ class Controller:
         self._cancel_sent: set[tuple[str, str]] = set()
         self.passes = 0
         self.leader = False
+        self._lease_renew_at = 0.0
         self._guard = accounting_guard()
 
     # ----- lifecycle -----------------------------------------------------
@@ -112,12 +113,17 @@ class Controller:
 
     async def step(self) -> None:
         await self.clusters.refresh()  # every server answers feasibility questions
-        if not leases.acquire(
-            self.store, "controller", self.holder, now=self.clock.now(), ttl_s=LEASE_TTL_S
-        ):
-            self.leader = False
-            return  # another server runs the controller on this database
-        self.leader = True
+        now = self.clock.now()
+        # Renew only once a third of the lease has passed: one write per few
+        # seconds instead of one per pass.
+        if not self.leader or now >= self._lease_renew_at:
+            if not leases.acquire(
+                self.store, "controller", self.holder, now=now, ttl_s=LEASE_TTL_S
+            ):
+                self.leader = False
+                return  # another server runs the controller on this database
+            self.leader = True
+            self._lease_renew_at = now + LEASE_TTL_S / 3
         await self._handle_cancels()
         await self._place_pending()
         await self._poll_active()
