@@ -8,7 +8,7 @@ The store size per day is measured from the database's growth over the
 collections, times 2,880 collections a day, for raw rows kept (before
 retention) and at steady state under the default retention (2 h raw).
 
-    python benchmarks/telemetry_ingest.py [--nodes 10000] [--jobs 50000] [--collections 4]
+    python benchmarks/telemetry_ingest.py [--nodes N] [--jobs N] [--collections N] [--postgres]
 """
 
 from __future__ import annotations
@@ -78,7 +78,19 @@ def main() -> None:
     ap.add_argument("--clusters", type=int, default=10)
     ap.add_argument("--collections", type=int, default=4)
     ap.add_argument("--url", default=None, help="database URL (default: a fresh SQLite file)")
+    ap.add_argument("--postgres", action="store_true", help="start a private PostgreSQL 15")
     args = ap.parse_args()
+    if args.postgres:
+        from report_utilization import postgres  # this directory's helper
+
+        with postgres() as url:
+            args.url = url
+            measure(args)
+        return
+    measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="cn-ingest-"))
     path = None if args.url else tmp / "telemetry.db"
     store = Store(args.url or f"sqlite:///{path}")
