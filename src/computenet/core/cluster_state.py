@@ -1,15 +1,29 @@
 """What the controller knows of each cluster: its description, health and
-latest snapshot, refreshed with backoff when a cluster stops answering."""
+latest snapshot.
+
+Health follows the broker's pure state machine (``network.health``): UP ->
+DEGRADED on a failed call, DOWN after ``down_after`` failed probes, back
+through DEGRADED on answers. While a cluster fails, only one failure per
+probe slot counts (a pass makes several calls; one bad second must not take
+a cluster down), and a DOWN cluster is left alone until its next probe is
+due. A cluster that has never answered is DOWN at once: there is nothing to
+place on.
+
+The adapters mapping is shared with the runtime: clusters added or removed
+at run time appear here on the next call.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from computenet.clock import Clock
 from computenet.errors import ClusterError
 from computenet.model import ClusterHealth, ClusterInfo
+from computenet.network.health import HealthPolicy, HealthState, next_health, probe_due
 
 if TYPE_CHECKING:
     from computenet.clusters.base import ClusterAdapter
@@ -17,50 +31,124 @@ if TYPE_CHECKING:
 log = logging.getLogger("computenet.clusters")
 
 INFO_REFRESH_S = 60.0
-DOWN_AFTER = 3  # consecutive failures
-MAX_BACKOFF_S = 60.0
+#: Faster re-probes than the broker's default: a live server wants a cluster back soon.
+CONTROLLER_HEALTH = HealthPolicy(degrade_after=1, down_after=3, base_s=2.0, max_s=60.0)
+
+#: Called with (cluster, health, reason) whenever a cluster's health changes.
+HealthListener = Callable[[str, ClusterHealth, "str | None"], None]
 
 
 @dataclass
 class ClusterStatus:
     info: ClusterInfo | None = None
     info_time: float = 0.0
-    health: ClusterHealth = ClusterHealth.UP
-    failures: int = 0
+    state: HealthState = field(default_factory=HealthState)
     last_error: str | None = None
-    retry_at: float = 0.0
+
+    @property
+    def health(self) -> ClusterHealth:
+        return self.state.health
+
+    @property
+    def failures(self) -> int:
+        return self.state.failures
+
+    @property
+    def retry_at(self) -> float:
+        return self.state.retry_at
 
 
 class ClusterStates:
-    def __init__(self, adapters: dict[str, ClusterAdapter], clock: Clock) -> None:
+    def __init__(
+        self,
+        adapters: dict[str, ClusterAdapter],
+        clock: Clock,
+        policy: HealthPolicy = CONTROLLER_HEALTH,
+    ) -> None:
         self.adapters = adapters
         self.clock = clock
-        self.status: dict[str, ClusterStatus] = {name: ClusterStatus() for name in adapters}
+        self.policy = policy
+        self._status: dict[str, ClusterStatus] = {name: ClusterStatus() for name in adapters}
+        self.listeners: list[HealthListener] = []
+
+    @property
+    def status(self) -> dict[str, ClusterStatus]:
+        """Status per configured cluster (kept in step with the adapters)."""
+        for name in self.adapters:
+            if name not in self._status:
+                self._status[name] = ClusterStatus()
+        for name in [n for n in self._status if n not in self.adapters]:
+            del self._status[name]
+        return self._status
+
+    def _st(self, name: str) -> ClusterStatus:
+        return self.status.setdefault(name, ClusterStatus())
+
+    def health(self, name: str) -> ClusterHealth:
+        st = self.status.get(name)
+        return ClusterHealth.DOWN if st is None else st.health
 
     def is_down(self, name: str) -> bool:
+        """DOWN and not yet due for another probe (calls to it are skipped)."""
         st = self.status.get(name)
-        return st is None or (st.health == ClusterHealth.DOWN and self.clock.now() < st.retry_at)
+        return st is None or (
+            st.health == ClusterHealth.DOWN and not probe_due(st.state, self.clock.now())
+        )
 
-    def failed(self, name: str, exc: ClusterError) -> None:
-        st = self.status[name]
-        st.failures += 1
+    def failed(self, name: str, exc: ClusterError, *, probe: bool = False) -> None:
+        """A call failed. A refusal (not transient) says the cluster answered,
+        unless it came from a probe (``info``/``snapshot``): a cluster that
+        cannot describe itself cannot run anything."""
+        if name not in self.adapters:
+            return
+        st = self._st(name)
         st.last_error = str(exc)
-        if not exc.transient:
-            return  # the cluster answered; it refused one request
-        st.health = ClusterHealth.DOWN if st.failures >= DOWN_AFTER else ClusterHealth.DEGRADED
-        st.retry_at = self.clock.now() + min(MAX_BACKOFF_S, 2.0**st.failures)
-        log.warning("cluster %s %s: %s", name, st.health.value, exc)
+        if not exc.transient and not probe:
+            return
+        now = self.clock.now()
+        old = st.state
+        if old.failures > 0 and not probe_due(old, now):
+            return  # this probe slot already counted a failure
+        new = next_health(old, False, now, self.policy)
+        if st.info is None and new.health != ClusterHealth.DOWN:
+            # Never answered: nothing to place on, say so plainly.
+            new = HealthState(
+                ClusterHealth.DOWN, max(new.failures, self.policy.down_after), 0, new.retry_at, now
+            )
+        st.state = new
+        if new.health != old.health:
+            log.warning("cluster %s %s: %s", name, new.health.value, exc)
+            self._notify(name, new.health, st.last_error)
 
     def succeeded(self, name: str) -> None:
-        st = self.status[name]
-        if st.health != ClusterHealth.UP:
-            log.info("cluster %s is UP again", name)
-        st.health, st.failures, st.last_error, st.retry_at = ClusterHealth.UP, 0, None, 0.0
+        if name not in self.adapters:
+            return
+        st = self._st(name)
+        old = st.state
+        if old.health == ClusterHealth.UP and old.failures == 0 and st.last_error is None:
+            return
+        st.state = next_health(old, True, self.clock.now(), self.policy)
+        st.last_error = None
+        if st.health != old.health:
+            log.info("cluster %s is %s again", name, st.health.value)
+            self._notify(name, st.health, None)
+
+    def forget(self, name: str) -> None:
+        self._status.pop(name, None)
+
+    def _notify(self, name: str, health: ClusterHealth, reason: str | None) -> None:
+        for listener in self.listeners:
+            try:
+                listener(name, health, reason)
+            except Exception:  # a listener must not break health tracking
+                log.exception("health listener failed for %s", name)
 
     async def refresh(self) -> None:
+        """Read each cluster's description when stale; probe clusters that
+        never answered, when due."""
         now = self.clock.now()
-        for name, adapter in self.adapters.items():
-            st = self.status[name]
+        for name, adapter in list(self.adapters.items()):
+            st = self._st(name)
             if st.info is not None and now - st.info_time < INFO_REFRESH_S:
                 continue
             if self.is_down(name):
@@ -69,27 +157,52 @@ class ClusterStates:
                 st.info, st.info_time = await adapter.info(), now
                 self.succeeded(name)
             except ClusterError as exc:
-                self.failed(name, exc)
+                self.failed(name, exc, probe=True)
+
+    async def probe_down(self) -> None:
+        """Ask every DOWN cluster whose probe is due for a snapshot, so a
+        cluster comes back even when no job needs it."""
+        now = self.clock.now()
+        for name, adapter in list(self.adapters.items()):
+            st = self._st(name)
+            if st.health != ClusterHealth.DOWN or not probe_due(st.state, now):
+                continue
+            try:
+                if st.info is None:
+                    st.info, st.info_time = await adapter.info(), now
+                await adapter.snapshot()
+                self.succeeded(name)
+            except ClusterError as exc:
+                self.failed(name, exc, probe=True)
 
     def infos(self) -> list[ClusterInfo]:
         return [st.info for st in self.status.values() if st.info is not None]
 
     async def views(self, *, with_snapshots: bool) -> dict[str, Any]:
+        """A broker view per cluster that has described itself. With
+        snapshots, a cluster whose snapshot fails (or is not due for a probe)
+        counts as DOWN for this decision."""
         from computenet.network import ClusterView
 
         out: dict[str, Any] = {}
-        for name, adapter in self.adapters.items():
-            st = self.status[name]
+        for name, adapter in list(self.adapters.items()):
+            st = self._st(name)
             if st.info is None:
                 continue
             snap = None
-            if with_snapshots and not self.is_down(name):
-                try:
-                    snap = await adapter.snapshot()
-                    self.succeeded(name)
-                except ClusterError as exc:
-                    self.failed(name, exc)
-            out[name] = ClusterView(info=st.info, snapshot=snap, health=st.health)
+            health = st.health
+            if with_snapshots:
+                if self.is_down(name):
+                    health = ClusterHealth.DOWN
+                else:
+                    try:
+                        snap = await adapter.snapshot()
+                        self.succeeded(name)
+                        health = st.health
+                    except ClusterError as exc:
+                        self.failed(name, exc, probe=True)
+                        health = ClusterHealth.DOWN
+            out[name] = ClusterView(info=st.info, snapshot=snap, health=health)
         return out
 
     def describe(self) -> list[dict[str, Any]]:

@@ -4,7 +4,9 @@ Each step is idempotent. A submission is tagged ``cn-<job>-<attempt>``; the
 attempt row is written (without a native id) before the cluster is asked,
 so after a crash the controller first asks the cluster whether that tag
 exists (``find``) and submits only if it does not: no job is lost and none
-runs twice.
+runs twice. A job may have several live copies (``--hedge``, failover):
+``core.hedge`` keeps the first that starts, ``core.failover`` moves jobs off
+clusters that went down.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from computenet.clock import Clock
 from computenet.config import Settings
@@ -53,6 +55,24 @@ def tag_for(job_id: int, attempt: int) -> str:
     return f"cn-{job_id}-{attempt}"
 
 
+def _node_losses(s: object, job_id: int) -> int:
+    """Attempts of this job that ended because nodes were lost under them."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(s, Session)
+    return int(
+        s.scalar(
+            select(func.count())
+            .select_from(AttemptRow)
+            .where(
+                AttemptRow.job_id == job_id,
+                AttemptRow.state.in_([JobState.NODE_FAIL.value, JobState.PREEMPTED.value]),
+            )
+        )
+        or 0
+    )
+
+
 class Controller:
     def __init__(
         self, store: Store, adapters: dict[str, ClusterAdapter], settings: Settings, clock: Clock
@@ -66,6 +86,8 @@ class Controller:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._cancel_sent: set[tuple[str, str]] = set()
+        #: held for a whole pass; adding or removing a cluster waits for it
+        self.lock = asyncio.Lock()
         self.passes = 0
         self.leader = False
         self._lease_renew_at = 0.0
@@ -130,6 +152,8 @@ class Controller:
         self.passes += 1
 
     async def _handle_cancels(self) -> None:
+        from computenet.core.hedge import live_copies
+
         now = self.clock.now()
         with self.store.session() as s:
             rows = list(
@@ -139,23 +163,26 @@ class Controller:
                     )
                 )
             )
-            todo: list[tuple[int, str, str]] = []
+            todo: list[tuple[str, str]] = []
             for job in rows:
-                attempt = repo.latest_attempt(s, job)
-                if attempt is None or (attempt.native_id is None and job.state == "PENDING"):
-                    if attempt is not None:
-                        todo.append((job.id, attempt.cluster, attempt.tag))
+                copies = live_copies(s, job.id)
+                if job.state == "PENDING" and not any(a.native_id for a in copies):
+                    # Nothing confirmed at any cluster: cancel now, and by tag
+                    # in case a submission got through unconfirmed.
+                    todo.extend((a.cluster, a.tag) for a in copies)
+                    for a in copies:
+                        a.state, a.end_time, a.reason = "CANCELLED", now, "cancelled"
                     repo.transition(
                         s, job, JobState.CANCELLED, now=now, reason="cancelled", end_time=now
                     )
-                elif (
-                    attempt.native_id is not None
-                    and (attempt.cluster, attempt.native_id) not in self._cancel_sent
-                ):
-                    todo.append((job.id, attempt.cluster, attempt.native_id))
-        for _job_id, cluster, ident in todo:
+                    continue
+                for a in copies:
+                    ident = a.native_id or a.tag
+                    if (a.cluster, ident) not in self._cancel_sent:
+                        todo.append((a.cluster, ident))
+        for cluster, ident in todo:
             adapter = self.adapters.get(cluster)
-            if adapter is None:
+            if adapter is None or self.clusters.is_down(cluster):
                 continue
             try:
                 native = (await adapter.find(ident)) if ident.startswith("cn-") else ident
@@ -268,6 +295,7 @@ class Controller:
         return [job]
 
     async def _advance_pending(self, job_id: int, views: dict[str, object]) -> None:
+        from computenet.core import failover, hedge
         from computenet.network import ClusterView, place
 
         now = self.clock.now()
@@ -277,16 +305,28 @@ class Controller:
                 return
             spec = JobSpec.from_dict(job.spec)
             attempt = repo.latest_attempt(s, job)
-            if attempt is not None and attempt.native_id is None and attempt.state == "PENDING":
+            resume = (
+                attempt is not None
+                and attempt.native_id is None
+                and attempt.state == "PENDING"
+                and not hedge.is_moved(attempt)
+            )
+            if resume and attempt is not None and self.clusters.is_down(attempt.cluster):
+                # A submission that may or may not have reached a cluster that is
+                # now down: place it elsewhere, and look for it there on recovery.
+                attempt.reason = (
+                    f"{hedge.MOVED}cluster {attempt.cluster} down before the submission "
+                    "was confirmed; cancel there when it answers"
+                )
+                resume = False
+            if resume and attempt is not None:
                 # A submission that may or may not have reached the cluster (crash).
-                number, cluster, partition = attempt.number, attempt.cluster, attempt.partition
-                if self.clusters.is_down(cluster):
-                    attempt.state = JobState.CANCELLED.value
-                    attempt.reason = "ABANDONED: cluster down before the submission was confirmed"
-                    return
+                copies = [(attempt.number, attempt.cluster, attempt.partition)]
             else:
                 usable = []
-                for _name, view in views.items():
+                for _name, view in failover.views_without(
+                    views, failover.avoid_clusters(attempt)
+                ).items():
                     assert isinstance(view, ClusterView)
                     _, why = embedded_fit(spec, view.info)
                     if why is None:
@@ -295,9 +335,13 @@ class Controller:
                     left = self._guard.budget_left(s, job.project)
                     if left is not None:
                         usable = [replace(v, budget_left=left) for v in usable]
-                placement = place(
-                    spec, usable, now=now, policy=spec.policy or self.settings.default_policy
-                )
+                policy = spec.policy or self.settings.default_policy
+                placement = place(spec, usable, now=now, policy=policy)
+                if placement.chosen is None and failover.avoid_clusters(attempt):
+                    # Only the cluster that failed it can run it: better there than nowhere.
+                    everyone = [v for v in views.values() if isinstance(v, ClusterView)]
+                    usable = [v for v in everyone if embedded_fit(spec, v.info)[1] is None]
+                    placement = place(spec, usable, now=now, policy=policy)
                 if placement.chosen is None:
                     reason = (
                         "Resources"
@@ -309,48 +353,73 @@ class Controller:
                             s, job, now=now, reason=reason, placement=placement.to_dict()
                         )
                     return
-                cluster, partition = placement.chosen, placement.partition
-                number = job.attempt_count + 1
-                chosen = next(c for c in placement.candidates if c.cluster == cluster)
-                fitted, _ = embedded_fit(spec, views[cluster].info)  # type: ignore[attr-defined]
-                new_spec = (fitted or spec).to_dict()
-                s.add(
-                    AttemptRow(
-                        job_id=job.id,
-                        number=number,
-                        cluster=cluster,
-                        partition=partition,
-                        tag=tag_for(job.id, number),
-                        native_id=None,
-                        state="PENDING",
-                        submit_time=now,
-                        predicted_start=chosen.predicted_start,
-                        predicted_end=chosen.predicted_end,
+                picks = hedge.pick_copies(placement.candidates, placement.chosen, spec.hedge or 1)
+                first = hedge.next_number(s, job.id)
+                moved = failover.move_reason(attempt)
+                copies = []
+                for i, cand in enumerate(picks):
+                    number = first + i
+                    note = f"hedge copy {i + 1} of {len(picks)}" if len(picks) > 1 else None
+                    s.add(
+                        AttemptRow(
+                            job_id=job.id,
+                            number=number,
+                            cluster=cand.cluster,
+                            partition=cand.partition,
+                            tag=tag_for(job.id, number),
+                            native_id=None,
+                            state="PENDING",
+                            reason="; ".join(x for x in (moved, note) if x) or None,
+                            submit_time=now,
+                            predicted_start=cand.predicted_start,
+                            predicted_end=cand.predicted_end,
+                        )
                     )
-                )
+                    copies.append((number, cand.cluster, cand.partition))
+                    self._note_queued(views, cand.cluster, job, spec, cand.partition, now)
+                record = failover.placement_carry(job.placement, placement.to_dict())
+                if len(picks) > 1:
+                    record["hedge"] = {
+                        "asked": spec.hedge,
+                        "copies": [{"attempt": n, "cluster": c} for n, c, _ in copies],
+                    }
+                fitted, _ = embedded_fit(spec, views[placement.chosen].info)  # type: ignore[attr-defined]
                 repo.update_fields(
                     s,
                     job,
                     now=now,
-                    cluster=cluster,
-                    partition=partition,
-                    placement=placement.to_dict(),
-                    attempt_count=number,
-                    spec=new_spec,
-                    reason="Submitting",
+                    cluster=placement.chosen,
+                    partition=placement.partition,
+                    placement=record,
+                    attempt_count=first,
+                    spec=(fitted or spec).to_dict(),
+                    reason=moved or "Submitting",
                 )
-                self._note_queued(views, cluster, job, spec, partition, now)
-            request = AttemptRequest(
-                tag=tag_for(job.id, number),
-                job_id=str(job.id),
-                attempt=number,
-                spec=JobSpec.from_dict(job.spec),
-                partition=partition,
-                owner=job.owner,
-                array_job_id=str(job.array_job_id) if job.array_job_id is not None else None,
-                array_task_id=job.array_task_id,
-            )
-        await self._submit(job_id, cluster, request)
+            base = JobSpec.from_dict(job.spec)
+            requests = []
+            for number, cluster, partition in copies:
+                cspec = base
+                if cluster != job.cluster and cluster in views:
+                    cspec = embedded_fit(spec, views[cluster].info)[0] or spec  # type: ignore[attr-defined]
+                requests.append(
+                    (
+                        cluster,
+                        AttemptRequest(
+                            tag=tag_for(job.id, number),
+                            job_id=str(job.id),
+                            attempt=number,
+                            spec=cspec,
+                            partition=partition,
+                            owner=job.owner,
+                            array_job_id=(
+                                str(job.array_job_id) if job.array_job_id is not None else None
+                            ),
+                            array_task_id=job.array_task_id,
+                        ),
+                    )
+                )
+        for cluster, request in requests:
+            await self._submit(job_id, cluster, request)
 
     def _note_queued(
         self,
@@ -377,8 +446,41 @@ class Controller:
         )
         views[cluster] = replace(view, snapshot=replace(snap, pending=(*snap.pending, entry)))  # type: ignore[type-var]
 
+    async def submit_copy(self, job_id: int, attempt_id: int) -> None:
+        """Submit (or find) one written attempt, e.g. a hedge copy after a crash."""
+        with self.store.session() as s:
+            a = s.get(AttemptRow, attempt_id)
+            job = repo.get_job(s, job_id)
+            if a is None or a.native_id is not None or a.state != "PENDING":
+                return
+            cluster = a.cluster
+            request = AttemptRequest(
+                tag=a.tag,
+                job_id=str(job.id),
+                attempt=a.number,
+                spec=JobSpec.from_dict(job.spec),
+                partition=a.partition,
+                owner=job.owner,
+                array_job_id=str(job.array_job_id) if job.array_job_id is not None else None,
+                array_task_id=job.array_task_id,
+            )
+        await self._submit(job_id, cluster, request)
+
+    @staticmethod
+    def _attempt(s: object, job_id: int, number: int) -> AttemptRow | None:
+        from sqlalchemy.orm import Session
+
+        assert isinstance(s, Session)
+        return s.scalar(
+            select(AttemptRow).where(AttemptRow.job_id == job_id, AttemptRow.number == number)
+        )
+
     async def _submit(self, job_id: int, cluster: str, request: AttemptRequest) -> None:
-        adapter = self.adapters[cluster]
+        from computenet.core.hedge import is_moved, live_copies
+
+        adapter = self.adapters.get(cluster)
+        if adapter is None:
+            return  # removed meanwhile; the attempt is resolved with its cluster
         now = self.clock.now()
         try:
             native = await adapter.find(request.tag)
@@ -388,12 +490,34 @@ class Controller:
             self.clusters.failed(cluster, exc)
             with self.store.session() as s:
                 job = repo.get_job(s, job_id)
-                attempt = repo.latest_attempt(s, job)
+                attempt = self._attempt(s, job_id, request.attempt)
+                current = job.attempt_count == request.attempt
                 if exc.transient:
-                    repo.update_fields(s, job, now=now, reason=f"ClusterUnavailable: {exc}")
+                    if current and job.state == JobState.PENDING.value:
+                        repo.update_fields(s, job, now=now, reason=f"ClusterUnavailable: {exc}")
                     return
                 if attempt is not None:
                     attempt.state, attempt.reason, attempt.end_time = "FAILED", str(exc), now
+                if not current or JobState(job.state).terminal:
+                    return
+                other = next(
+                    (a for a in live_copies(s, job_id) if not is_moved(a)),
+                    None,
+                )
+                if other is not None:  # another copy of a hedged job carries on
+                    repo.update_fields(
+                        s,
+                        job,
+                        now=now,
+                        attempt_count=other.number,
+                        cluster=other.cluster,
+                        partition=other.partition,
+                    )
+                    if other.native_id is not None and job.state == JobState.PENDING.value:
+                        repo.transition(
+                            s, job, JobState.QUEUED, now=now, reason=None, attempt=other.number
+                        )
+                    return
                 repo.transition(
                     s,
                     job,
@@ -407,55 +531,102 @@ class Controller:
         self.clusters.succeeded(cluster)
         with self.store.session() as s:
             job = repo.get_job(s, job_id)
-            attempt = repo.latest_attempt(s, job)
-            assert attempt is not None
-            attempt.native_id, attempt.state = native, JobState.QUEUED.value
-            if job.state == JobState.PENDING.value:
+            attempt = self._attempt(s, job_id, request.attempt)
+            if attempt is None:
+                return
+            attempt.native_id = native
+            if attempt.state == "PENDING":
+                attempt.state = JobState.QUEUED.value
+            if job.attempt_count == request.attempt and job.state == JobState.PENDING.value:
                 repo.transition(
                     s, job, JobState.QUEUED, now=now, reason=None, attempt=request.attempt
                 )
 
     async def _poll_active(self) -> None:
+        from computenet.core import hedge
+
         with self.store.session() as s:
             rows = list(
                 s.execute(
-                    select(AttemptRow.cluster, AttemptRow.native_id, AttemptRow.job_id).where(
+                    select(
+                        AttemptRow.id, AttemptRow.cluster, AttemptRow.native_id, AttemptRow.job_id
+                    ).where(
                         AttemptRow.state.in_(["QUEUED", "RUNNING"]),
                         AttemptRow.native_id.is_not(None),
                     )
                 )
             )
-        by_cluster: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for cluster, native, job_id in rows:
-            by_cluster[cluster].append((native, job_id))
+        by_cluster: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
+        for attempt_id, cluster, native, job_id in rows:
+            by_cluster[cluster].append((attempt_id, native, job_id))
+        found: dict[int, dict[int, AttemptStatus]] = defaultdict(dict)  # job -> attempt -> status
         for cluster, items in by_cluster.items():
             adapter = self.adapters.get(cluster)
             if adapter is None or self.clusters.is_down(cluster):
                 continue
             try:
-                statuses = await adapter.status([n for n, _ in items])
+                statuses = await adapter.status(list(dict.fromkeys(n for _, n, _ in items)))
             except ClusterError as exc:
                 self.clusters.failed(cluster, exc)
                 continue
             self.clusters.succeeded(cluster)
-            for native, job_id in items:
+            for attempt_id, native, job_id in items:
                 status = statuses.get(native)
                 if status is not None:
-                    await self._apply_status(cluster, job_id, status)
+                    found[job_id][attempt_id] = status
+        with self.store.session() as s:
+            several = (
+                {
+                    job_id
+                    for (job_id,) in s.execute(
+                        select(AttemptRow.job_id)
+                        .where(
+                            AttemptRow.job_id.in_(list(found)),
+                            AttemptRow.state.in_(hedge.LIVE_ATTEMPT),
+                        )
+                        .group_by(AttemptRow.job_id)
+                        .having(func.count() > 1)
+                    )
+                }
+                if found
+                else set()
+            )
+        for job_id, statuses in found.items():
+            todo: list[tuple[int, str]] = []
+            if job_id in several:
+                todo = await hedge.resolve(self, job_id, statuses)
+            with self.store.session() as s:
+                job = repo.get_job(s, job_id)
+                current = repo.latest_attempt(s, job)
+                mine = None if current is None else statuses.get(current.id)
+                cluster = None if current is None else current.cluster
+            if mine is not None and cluster is not None:
+                await self._apply_status(cluster, job_id, mine)
+            if todo:
+                await hedge.cancel_copies(self, todo)
+            if job_id in several:
+                with self.store.session() as s:
+                    ended = JobState(repo.get_job(s, job_id).state).terminal
+                if ended:  # the job just ended: its other copies go too
+                    await hedge.cancel_copies(self, await hedge.resolve(self, job_id, {}))
 
     async def _apply_status(self, cluster: str, job_id: int, status: AttemptStatus) -> None:
         now = self.clock.now()
         state = status.state
         usage = None
         if state.terminal:
+            adapter = self.adapters.get(cluster)
             with contextlib.suppress(ComputeNetError):
-                usage = (await self.adapters[cluster].usage([status.native_id])).get(
-                    status.native_id
-                )
+                if adapter is not None:
+                    usage = (await adapter.usage([status.native_id])).get(status.native_id)
         with self.store.session() as s:
             job = repo.get_job(s, job_id)
             attempt = repo.latest_attempt(s, job)
-            if attempt is None or attempt.native_id != status.native_id:
+            if (
+                attempt is None
+                or attempt.native_id != status.native_id
+                or attempt.cluster != cluster
+            ):
                 return  # an older attempt; its job moved on
             if attempt.state == state.value and not state.terminal:
                 return
@@ -484,7 +655,7 @@ class Controller:
                 )
             elif (
                 state in (JobState.NODE_FAIL, JobState.PREEMPTED)
-                and attempt.number < MAX_ATTEMPTS
+                and _node_losses(s, job.id) < MAX_ATTEMPTS
                 and not job.cancel_requested
             ):
                 repo.transition(

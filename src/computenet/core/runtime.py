@@ -1,19 +1,41 @@
-"""Runtime: settings, store, cluster adapters and the controller of one server."""
+"""Runtime: settings, store, cluster adapters and the controller of one server.
+
+Clusters come from the configuration file and from the ``clusters`` table
+(added through the API, ``source="api"``); both are loaded at start. Adding
+or removing a cluster while the server runs changes the one adapters mapping
+that the controller, the API and telemetry share.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import logging
 import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from computenet.clock import Clock, SystemClock
 from computenet.config import ClusterConfig, Settings
-from computenet.errors import ConfigError
+from computenet.errors import (
+    ClusterError,
+    ClusterUnavailable,
+    ComputeNetError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+)
+from computenet.model import ClusterHealth
 from computenet.store.db import Store
+from computenet.store.tables import ClusterRow
 from computenet.store.users import ensure_user, new_token
+
+log = logging.getLogger("computenet.runtime")
+
+#: How long starting one cluster (daemons, an SSH login) may take before it counts as DOWN.
+CLUSTER_START_TIMEOUT_S = 20.0
 
 if TYPE_CHECKING:
     from computenet.clusters.base import ClusterAdapter
@@ -103,14 +125,130 @@ class Runtime:
             if adapters is not None
             else {c.name: make_adapter(c, settings, self.clock) for c in settings.clusters}
         )
+        #: where each cluster was declared: "config" or "api"
+        self.cluster_sources: dict[str, str] = {name: "config" for name in self.adapters}
+        self.cluster_configs: dict[str, ClusterConfig] = {c.name: c for c in settings.clusters}
+        self._load_api_clusters()
         from computenet.core.controller import Controller
 
         self.controller = Controller(self.store, self.adapters, settings, self.clock)
+        self.controller.clusters.listeners.append(self._save_health)
         self.services: list[Service] = [make(self) for make in _optional_services()]
 
+    # ----- clusters added at run time -------------------------------------------
+    def _load_api_clusters(self) -> None:
+        from sqlalchemy import select
+
+        with self.store.session() as s:
+            rows = list(s.scalars(select(ClusterRow).where(ClusterRow.source == "api")))
+        for row in rows:
+            if row.name in self.adapters:
+                log.warning("cluster %s is in the configuration file; API copy ignored", row.name)
+                continue
+            try:
+                config = ClusterConfig.model_validate(row.config)
+                self.adapters[row.name] = make_adapter(config, self.settings, self.clock)
+            except (ComputeNetError, ValueError) as exc:
+                log.error("cluster %s from the database cannot be built: %s", row.name, exc)
+                continue
+            self.cluster_sources[row.name] = "api"
+            self.cluster_configs[row.name] = config
+
+    def _save_health(self, name: str, health: ClusterHealth, reason: str | None) -> None:
+        """Keep an API cluster's row in step with its health (shown after restarts too)."""
+        with self.store.session() as s:
+            row = s.get(ClusterRow, name)
+            if row is not None:
+                row.health, row.health_reason = health.value, reason
+                row.updated_at = self.clock.now()
+
+    async def _start_adapter(self, name: str) -> None:
+        """Start one adapter; a cluster that cannot start is DOWN, not a failed server."""
+        adapter = self.adapters[name]
+        try:
+            await asyncio.wait_for(adapter.start(), CLUSTER_START_TIMEOUT_S)
+        except TimeoutError:
+            error: ClusterError = ClusterUnavailable(
+                f"{name}: no answer within {CLUSTER_START_TIMEOUT_S:g} s"
+            )
+        except ClusterError as exc:
+            error = exc
+        except ComputeNetError as exc:
+            error = ClusterError(f"{name}: {exc.message}")
+        else:
+            return
+        log.warning("cluster %s did not start: %s", name, error)
+        self.controller.clusters.failed(name, error, probe=True)
+
+    async def add_cluster(self, config: ClusterConfig) -> None:
+        """Add a cluster while the server runs, and remember it in the database.
+
+        Raises ``ConflictError`` if the name is taken. A cluster that cannot be
+        reached is still added: it shows DOWN with the reason until it answers.
+        """
+        if config.name in self.adapters:
+            source = self.cluster_sources.get(config.name, "config")
+            where = "the configuration file" if source == "config" else "an earlier add"
+            raise ConflictError(f"cluster {config.name} already exists (from {where})")
+        adapter = make_adapter(config, self.settings, self.clock)
+        now = self.clock.now()
+        with self.store.session() as s:
+            s.add(
+                ClusterRow(
+                    name=config.name,
+                    kind=config.kind,
+                    config=config.model_dump(mode="json"),
+                    source="api",
+                    health="UP",
+                    failures=0,
+                    retry_at=0.0,
+                    updated_at=now,
+                )
+            )
+        async with self.controller.lock:
+            self.adapters[config.name] = adapter
+            self.cluster_sources[config.name] = "api"
+            self.cluster_configs[config.name] = config
+        await self._start_adapter(config.name)
+        try:
+            await asyncio.wait_for(self.controller.clusters.refresh(), CLUSTER_START_TIMEOUT_S)
+        except TimeoutError:
+            late = f"{config.name}: no answer within {CLUSTER_START_TIMEOUT_S:g} s"
+            self.controller.clusters.failed(config.name, ClusterUnavailable(late), probe=True)
+        self.controller.wake()
+
+    async def remove_cluster(self, name: str, *, force: bool = False) -> dict[str, Any]:
+        """Remove an API-added cluster. Raises ``NotFoundError`` for an unknown
+        name and ``ConflictError`` for a configured one or while it has live
+        jobs (``force`` cancels those there and requeues them elsewhere)."""
+        from computenet.core.failover import requeue_off_cluster
+
+        if name not in self.adapters:
+            raise NotFoundError(f"no cluster named {name!r}")
+        if self.cluster_sources.get(name) != "api":
+            raise ConflictError(
+                f"cluster {name} comes from the configuration file; remove it there "
+                "and restart the server"
+            )
+        async with self.controller.lock:
+            moved = await requeue_off_cluster(self.controller, name, force=force)
+            adapter = self.adapters.pop(name)
+            self.cluster_sources.pop(name, None)
+            self.cluster_configs.pop(name, None)
+            self.controller.clusters.forget(name)
+            with self.store.session() as s:
+                row = s.get(ClusterRow, name)
+                if row is not None:
+                    s.delete(row)
+        try:
+            await adapter.close()
+        except ComputeNetError as exc:
+            log.warning("closing cluster %s: %s", name, exc)
+        self.controller.wake()
+        return {"name": name, "requeued": moved}
+
     async def start(self) -> None:
-        for adapter in self.adapters.values():
-            await adapter.start()
+        await asyncio.gather(*(self._start_adapter(name) for name in list(self.adapters)))
         self.controller.start()
         for service in self.services:
             await service.start()
