@@ -45,7 +45,7 @@ def register_prices(engine: Engine, prices: PriceTable) -> None:
 def prices_for(session: Session) -> PriceTable | None:
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else getattr(bind, "engine", None)
-    return _PRICES.get(engine) if engine is not None else None  # type: ignore[arg-type]
+    return _PRICES.get(engine) if isinstance(engine, Engine) else None
 
 
 def estimate(session: Session, spec: JobSpec) -> float:
@@ -94,7 +94,7 @@ def _reserve_on_flush(session: Session, project: str, amounts: list[float], now:
         new = sorted((o for o in sess.new if isinstance(o, JobRow)), key=lambda j: j.id)
         if not new:
             return
-        rows = []
+        rows: list[dict[str, Any]] = []
         for proj, costs in todo:
             mine = [j for j in new if j.project == proj][: len(costs)]
             new = [j for j in new if j not in mine]

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from computenet.accounting import budgets
@@ -220,10 +220,8 @@ def release_reservations(session: Session, limit: int = 1000) -> int:
     )
     released = 0
     for job_id, project, amount in rows:
-        result = session.execute(
-            ReservationRow.__table__.delete().where(ReservationRow.job_id == job_id)
-        )
-        if result.rowcount == 1:  # another server may have released it first
+        result = session.execute(delete(ReservationRow).where(ReservationRow.job_id == job_id))
+        if result.rowcount == 1:  # type: ignore[attr-defined]  # another server may have released it first
             budgets.release(session, project, amount)
             released += 1
     return released

@@ -162,7 +162,8 @@ class Collector:
                     AttemptRow.cluster, AttemptRow.job_id, AttemptRow.number, AttemptRow.native_id
                 ).where(AttemptRow.state == "RUNNING", AttemptRow.native_id.is_not(None))
             ):
-                out[cluster].append(RunningAttempt(job_id, number, native))
+                if native is not None:
+                    out[cluster].append(RunningAttempt(job_id, number, native))
         return out
 
     # ----- writing ---------------------------------------------------------

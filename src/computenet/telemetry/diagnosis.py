@@ -115,7 +115,7 @@ _PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
 def _lines(facts: JobFacts) -> list[str]:
-    out = []
+    out: list[str] = []
     for text in (facts.stderr_tail, facts.stdout_tail):
         out.extend(line.rstrip() for line in text.splitlines() if line.strip())
     return out

@@ -55,11 +55,11 @@ async def job_facts(runtime: Runtime, job: JobRow) -> JobFacts:
         stat_mem = stat.mem_limit_bytes if stat is not None else None
         low_since = stat.low_cpu_since if stat is not None and not stat.ended else None
     now = runtime.clock.now()
-    elapsed = usage.get("elapsed_s")
+    elapsed = _num(usage.get("elapsed_s"))
     if elapsed is None and start is not None:
         elapsed = (end or now) - start
-    rss = usage.get("max_rss_bytes") or stat_rss
-    mem = usage.get("mem_bytes") or stat_mem or spec.mem_bytes_total() or None
+    rss = _int(usage.get("max_rss_bytes")) or stat_rss
+    mem = _int(usage.get("mem_bytes")) or stat_mem or spec.mem_bytes_total() or None
     stdout = stderr = ""
     if native is not None and cluster is not None:
         stdout = await tail(runtime, cluster, native, "stdout")
@@ -71,11 +71,19 @@ async def job_facts(runtime: Runtime, job: JobRow) -> JobFacts:
         cluster=cluster,
         time_limit_s=spec.time_limit_s,
         elapsed_s=elapsed,
-        cpus=usage.get("cpus") or spec.cpus,
-        cpu_time_s=usage.get("cpu_time_s"),
+        cpus=_int(usage.get("cpus")) or spec.cpus,
+        cpu_time_s=_num(usage.get("cpu_time_s")),
         mem_limit_bytes=mem,
         max_rss_bytes=rss,
         low_cpu_for_s=(now - low_since) if low_since is not None else None,
         stdout_tail=stdout,
         stderr_tail=stderr,
     )
+
+
+def _num(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None

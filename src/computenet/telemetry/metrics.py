@@ -94,8 +94,11 @@ class StoreCollector:
                 labels=["cluster"],
             )
             by_cluster: dict[str, dict[int, tuple[int, float]]] = {}
-            for row in s.scalars(select(WaitBucketRow)):
-                by_cluster.setdefault(row.cluster, {})[row.bucket] = (row.count, row.sum_s)
+            for bucket_row in s.scalars(select(WaitBucketRow)):
+                by_cluster.setdefault(bucket_row.cluster, {})[bucket_row.bucket] = (
+                    bucket_row.count,
+                    bucket_row.sum_s,
+                )
             for cluster, buckets in sorted(by_cluster.items()):
                 running, total_s, out = 0, 0.0, []
                 for i, bound in enumerate([*WAIT_BUCKETS_S, float("inf")]):
@@ -144,16 +147,16 @@ class StoreCollector:
         health = GaugeMetricFamily(
             "cn_cluster_up", "1 when the cluster answers (health UP)", labels=["cluster"]
         )
-        state = GaugeMetricFamily(
+        health_set = GaugeMetricFamily(
             "cn_cluster_health", "Cluster health as a state set", labels=["cluster", "health"]
         )
         for name, st in rt.controller.clusters.status.items():
             value = st.health.value
             health.add_metric([name], 1.0 if value == "UP" else 0.0)
             for h in HEALTH:
-                state.add_metric([name, h], 1.0 if h == value else 0.0)
+                health_set.add_metric([name, h], 1.0 if h == value else 0.0)
         yield health
-        yield state
+        yield health_set
 
 
 def _transfers(s: object) -> Iterator[Metric]:
@@ -182,5 +185,5 @@ def _transfers(s: object) -> Iterator[Metric]:
 def render(runtime: Runtime) -> bytes:
     """The exposition text of this runtime's metrics."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(runtime))  # type: ignore[arg-type]
+    registry.register(StoreCollector(runtime))  # type: ignore[arg-type, unused-ignore]
     return generate_latest(registry)

@@ -52,6 +52,8 @@ def waits(
         query = query.where(t.owner == owner)
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     for cluster, cpus, wait in session.execute(query):
+        if wait is None:
+            continue
         groups[(cluster, size_class(cpus))].append(float(wait))
         groups[(cluster, "all")].append(float(wait))
     rows = []
@@ -162,8 +164,10 @@ def predictions(session: Session, *, since: float, until: float) -> dict[str, An
                 cluster=cluster,
                 predicted_start=p_start,
                 actual_start=start,
-                predicted_runtime_s=(p_end - p_start) if p_end is not None else None,
-                actual_runtime_s=(end - start) if start is not None else None,
+                predicted_runtime_s=(p_end - p_start)
+                if p_end is not None and p_start is not None
+                else None,
+                actual_runtime_s=(end - start) if start is not None and end is not None else None,
             )
         )
     rows = []

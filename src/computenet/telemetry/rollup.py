@@ -95,4 +95,4 @@ def expire(session: Session, settings: TelemetrySettings, now: float) -> int:
             )
         ),
     ]
-    return sum(int(r.rowcount or 0) for r in results)  # type: ignore[attr-defined]
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in results)

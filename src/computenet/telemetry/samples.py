@@ -90,9 +90,9 @@ def partition_rows(cluster: str, snap: Snapshot, time: float) -> list[dict[str, 
         counts[(j.partition, "jobs_running")] += 1
     for j in snap.pending:
         counts[(j.partition, "jobs_pending")] += 1
-    for (partition, key), n in counts.items():
+    for (partition, key), count in counts.items():
         if partition in acc:
-            acc[partition][key] += n
+            acc[partition][key] += count
     return list(acc.values())
 
 

@@ -46,7 +46,7 @@ class TelemetrySettings:
             if name not in env:
                 continue
             raw = env[name]
-            kind = type(f.default)
+            kind: type = type(f.default)
             if f.name == "webhook_url":
                 values[f.name] = raw or None
             elif kind is bool:

@@ -62,7 +62,7 @@ def _running(session: Session) -> list[tuple[str, str, str, str, int, int, float
     ):
         parsed = JobSpec.from_dict(spec)
         out.append(
-            (cluster, partition or "", project, owner, parsed.cpus, parsed.total_gpus, start)
+            (cluster, partition or "", project, owner, parsed.cpus, parsed.total_gpus, start or 0.0)
         )
     return out
 
@@ -277,7 +277,8 @@ def allocated_core_seconds(
             t.end_time > since, t.start_time < until, t.start_time.is_not(None)
         )
     ):
-        out[cluster] += cpus * max(0.0, min(end, until) - max(start, since))
+        if start is not None:
+            out[cluster] += cpus * max(0.0, min(end, until) - max(start, since))
     for cluster, _p, _proj, _own, cpus, _g, start in _running(session):
         out[cluster] += cpus * max(0.0, min(now, until) - max(start, since))
     return dict(out)

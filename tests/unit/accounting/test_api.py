@@ -71,7 +71,7 @@ def _wait(cond: Any, timeout_s: float = 15.0) -> Any:
 def test_statement_and_sacct_after_jobs_end(admin: Client, alice: Client) -> None:
     job = alice.submit(options=["--wrap", "echo hi", "-n", "2", "--time=5"], cwd="/tmp")
     alice.wait(job["id"], timeout_s=10)
-    stmt = _wait(lambda: (d := alice.get("/usage")) and d["projects"] and d)
+    stmt = _wait(lambda: (d := alice.get("/usage")) and d["projects"][0]["users"] and d)
     (proj,) = stmt["projects"]
     assert proj["project"] == "chem" and proj["users"][0]["user"] == "alice"
     sacct = _wait(lambda: (d := alice.get("/usage/sacct")) and len(d["lines"]) > 1 and d)
