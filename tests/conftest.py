@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +175,74 @@ def make_live_server() -> Iterator[Callable[[Any], LiveServer]]:
     yield make
     for server in started:
         server.stop()
+
+
+# ----- fake clusters and a runtime over them, driven pass by pass -------------------------
+
+
+@pytest.fixture
+def fake_cluster_configs() -> list[Any]:
+    """Two fake clusters: ``alpha`` (2 nodes x 4 cores, faster, dearer) and
+    ``beta`` (1 node x 4 cores, half speed, cheaper). Override per directory."""
+    from computenet.config import ClusterConfig, PartitionConfig
+
+    return [
+        ClusterConfig(
+            name="alpha",
+            kind="fake",
+            partitions=[
+                PartitionConfig(
+                    name="cpu",
+                    nodes=2,
+                    cores=4,
+                    default=True,
+                    max_time_s=7200,
+                    price_per_core_hour=0.04,
+                )
+            ],
+        ),
+        ClusterConfig(
+            name="beta",
+            kind="fake",
+            partitions=[
+                PartitionConfig(
+                    name="cheap",
+                    nodes=1,
+                    cores=4,
+                    default=True,
+                    speed=0.5,
+                    price_per_core_hour=0.01,
+                )
+            ],
+        ),
+    ]
+
+
+@pytest.fixture
+def clock() -> Any:
+    from computenet.clock import FakeClock
+
+    return FakeClock(1_800_000_000.0)
+
+
+@pytest.fixture
+async def runtime(
+    tmp_path: Path, clock: Any, fake_cluster_configs: list[Any]
+) -> AsyncIterator[Any]:
+    """A runtime over fake clusters on the fake clock; tests call
+    ``runtime.controller.step()`` themselves."""
+    from computenet.clusters.fake import FakeCluster
+    from computenet.config import Settings
+    from computenet.core.runtime import Runtime
+
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        state_dir=tmp_path / "state",
+        clusters=fake_cluster_configs,
+        token="cn_test_token",
+    )
+    adapters = {c.name: FakeCluster(c.to_info(), clock) for c in settings.clusters}
+    rt = Runtime(settings, clock=clock, adapters=adapters)  # type: ignore[arg-type]
+    await rt.controller.clusters.refresh()
+    yield rt
+    rt.store.close()

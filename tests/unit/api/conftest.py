@@ -9,50 +9,19 @@ from typing import Any
 import pytest
 
 from computenet.client import Client
-from computenet.config import ClusterConfig, PartitionConfig, Settings
+from computenet.config import Settings
 
 TOKEN = "cn_test_admin_token"
 
 
-def fake_clusters() -> list[ClusterConfig]:
-    return [
-        ClusterConfig(
-            name="alpha",
-            kind="fake",
-            partitions=[
-                PartitionConfig(
-                    name="cpu",
-                    nodes=2,
-                    cores=4,
-                    default=True,
-                    max_time_s=7200,
-                    price_per_core_hour=0.04,
-                )
-            ],
-        ),
-        ClusterConfig(
-            name="beta",
-            kind="fake",
-            partitions=[
-                PartitionConfig(
-                    name="cheap",
-                    nodes=1,
-                    cores=4,
-                    default=True,
-                    speed=0.5,
-                    price_per_core_hour=0.01,
-                )
-            ],
-        ),
-    ]
-
-
 @pytest.fixture
-def live(tmp_path: Path, make_live_server: Callable[[Any], Any]) -> Any:
+def live(
+    tmp_path: Path, make_live_server: Callable[[Any], Any], fake_cluster_configs: list[Any]
+) -> Any:
     settings = Settings(
         data_dir=tmp_path / "data",
         state_dir=tmp_path / "state",
-        clusters=fake_clusters(),
+        clusters=fake_cluster_configs,
         token=TOKEN,
         user="admin",
         controller_interval_s=0.05,
