@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("computenet.clusters")
 
 INFO_REFRESH_S = 60.0
+HEALTHY_PROBE_S = 15.0  # an idle healthy cluster is asked this often whether it still answers
 #: Faster re-probes than the broker's default: a live server wants a cluster back soon.
 CONTROLLER_HEALTH = HealthPolicy(degrade_after=1, down_after=3, base_s=2.0, max_s=60.0)
 
@@ -44,6 +45,7 @@ class ClusterStatus:
     info_time: float = 0.0
     state: HealthState = field(default_factory=HealthState)
     last_error: str | None = None
+    last_ok: float = 0.0  # when it last answered
 
     @property
     def health(self) -> ClusterHealth:
@@ -124,6 +126,7 @@ class ClusterStates:
         if name not in self.adapters:
             return
         st = self._st(name)
+        st.last_ok = self.clock.now()
         old = st.state
         if old.health == ClusterHealth.UP and old.failures == 0 and st.last_error is None:
             return
@@ -159,13 +162,17 @@ class ClusterStates:
             except ClusterError as exc:
                 self.failed(name, exc, probe=True)
 
-    async def probe_down(self) -> None:
-        """Ask every DOWN cluster whose probe is due for a snapshot, so a
-        cluster comes back even when no job needs it."""
+    async def probe(self) -> None:
+        """Ask for a snapshot from every failing cluster whose probe is due, and
+        from every healthy one not heard from in ``HEALTHY_PROBE_S``: a cluster
+        goes DOWN, or comes back, even when no job calls it."""
         now = self.clock.now()
         for name, adapter in list(self.adapters.items()):
             st = self._st(name)
-            if st.health != ClusterHealth.DOWN or not probe_due(st.state, now):
+            if st.health == ClusterHealth.UP and st.failures == 0:
+                if now - st.last_ok < HEALTHY_PROBE_S:
+                    continue
+            elif not probe_due(st.state, now):
                 continue
             try:
                 if st.info is None:

@@ -134,6 +134,15 @@ class Controller:
         return f"{socket.gethostname()}:{self.settings.state_dir}"
 
     async def step(self) -> None:
+        async with self.lock:
+            await self._step()
+
+    def mark_cancel_sent(self, cluster: str, native_id: str) -> None:
+        self._cancel_sent.add((cluster, native_id))
+
+    async def _step(self) -> None:
+        from computenet.core import failover, hedge
+
         await self.clusters.refresh()  # every server answers feasibility questions
         now = self.clock.now()
         # Renew only once a third of the lease has passed: one write per few
@@ -146,9 +155,12 @@ class Controller:
                 return  # another server runs the controller on this database
             self.leader = True
             self._lease_renew_at = now + LEASE_TTL_S / 3
+        await self.clusters.probe()
         await self._handle_cancels()
+        await failover.move_off_down(self)
         await self._place_pending()
         await self._poll_active()
+        await hedge.confirm_copies(self)
         self.passes += 1
 
     async def _handle_cancels(self) -> None:

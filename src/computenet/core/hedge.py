@@ -127,9 +127,10 @@ async def resolve(
             winner = min(
                 (a for a in copies if a.id in started), key=lambda a: (started[a.id], a.number)
             )
-        for a in others:  # the current attempt's own status is the controller's to apply
+        kept = current if winner is None else winner
+        for a in copies:  # the kept attempt's own status is the controller's to apply
             st = found.get(a.id)
-            if st is not None and a is not winner:
+            if st is not None and a is not kept:
                 a.state = st.state.value
                 a.start_time = st.start_time or a.start_time
                 if st.state.terminal:
@@ -156,7 +157,7 @@ async def resolve(
             elif winner is not None:
                 todo.append((a.id, f"attempt {winner.number} on {winner.cluster} started first"))
             elif is_moved(a):
-                todo.append((a.id, a.reason.removeprefix(MOVED) if a.reason else "moved"))
+                todo.append((a.id, (a.reason or "").removeprefix(MOVED).split(";")[0]))
         return todo
 
 
@@ -197,7 +198,12 @@ async def cancel_copies(ctrl: Controller, todo: Sequence[tuple[int, str]]) -> No
             if a is None or a.state not in LIVE_ATTEMPT:
                 continue
             if not done:
-                a.reason = f"{MOVED}{why}; cancel on {cluster} when it answers"[:500]
+                if not is_moved(a):
+                    a.reason = f"{MOVED}{why}; cancel on {cluster} when it answers"[:500]
+                continue
+            if native is None:
+                a.state, a.end_time = JobState.CANCELLED.value, now
+                a.reason = f"never reached {cluster}; nothing to cancel ({why})"[:500]
                 continue
             wasted = 0.0
             if usage is not None:
