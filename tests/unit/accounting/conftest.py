@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.live import TOKEN, LiveServer
 
 from computenet.accounting.service import AccountingService
 from computenet.client import Client
-from computenet.clock import FakeClock
-from computenet.clusters.fake import FakeCluster
 from computenet.config import ClusterConfig, PartitionConfig, Settings
 from computenet.core.runtime import Runtime
 from computenet.model import JobSpec
 from computenet.store import jobs as repo
 
-from .live import TOKEN, LiveServer
 
-
-def fake_configs() -> list[ClusterConfig]:
+@pytest.fixture
+def fake_cluster_configs() -> list[ClusterConfig]:
+    """The shared two fake clusters, with a GPU price on alpha."""
     return [
         ClusterConfig(
             name="alpha",
@@ -53,26 +52,6 @@ def fake_configs() -> list[ClusterConfig]:
     ]
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(1_800_000_000.0)
-
-
-@pytest.fixture
-async def runtime(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        state_dir=tmp_path / "state",
-        clusters=fake_configs(),
-        token="cn_test_token",
-    )
-    adapters = {c.name: FakeCluster(c.to_info(), clock) for c in settings.clusters}
-    rt = Runtime(settings, clock=clock, adapters=adapters)  # type: ignore[arg-type]
-    await rt.controller.clusters.refresh()
-    yield rt
-    rt.store.close()
-
-
 def accounting(rt: Runtime) -> AccountingService:
     for service in rt.services:
         if isinstance(service, AccountingService):
@@ -92,14 +71,16 @@ async def run_passes(rt: Runtime, n: int = 3) -> None:
 
 
 @pytest.fixture
-def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+def live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_cluster_configs: list[ClusterConfig]
+) -> Iterator[LiveServer]:
     """A real server with fast accounting and telemetry loops."""
     monkeypatch.setenv("CN_ACCOUNTING_INTERVAL_S", "0.1")
     monkeypatch.setenv("CN_TELEMETRY_INTERVAL_S", "0.2")
     settings = Settings(
         data_dir=tmp_path / "live-data",
         state_dir=tmp_path / "live-state",
-        clusters=fake_configs(),
+        clusters=fake_cluster_configs,
         token=TOKEN,
         user="admin",
         controller_interval_s=0.05,

@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx2
 import pytest
+from tests.support.live import TOKEN, LiveServer
 
 from computenet.client import Client
 from computenet.config import Settings
 from computenet.core.runtime import Runtime
 
 from .conftest import config
-from .live import TOKEN, LiveServer
 
 
 def _server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> LiveServer:
