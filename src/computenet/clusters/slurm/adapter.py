@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from computenet.clock import Clock, SystemClock
 from computenet.clusters.base import FEATURES, ClusterAdapter
 from computenet.clusters.slurm import parse as p
+from computenet.clusters.slurm import parse_nodes as pn
 from computenet.clusters.slurm.commands import build_sbatch
 from computenet.clusters.transport import CompletedCommand, LocalTransport, Transport
 from computenet.config import ClusterConfig
@@ -323,14 +324,14 @@ class SlurmCluster(ClusterAdapter):
             if "invalid job id" in result.err.lower():
                 return {}
             raise self._error("squeue --start", result)
-        return {k: v for k, v in p.parse_start_estimates(result.out).items() if k in native_ids}
+        return {k: v for k, v in pn.parse_start_estimates(result.out).items() if k in native_ids}
 
     async def snapshot(self) -> Snapshot:
         nodes_text, jobs = await asyncio.gather(
             self._ok(["sinfo", "--json"], "sinfo"), self._squeue()
         )
         try:
-            nodes = p.parse_sinfo_nodes(nodes_text)
+            nodes = pn.parse_sinfo_nodes(nodes_text)
         except p.SlurmOutputError as exc:
             raise self._bad_output(exc) from exc
         running: list[SnapshotJob] = []
@@ -365,7 +366,7 @@ class SlurmCluster(ClusterAdapter):
                 self._ok(["sinfo", "--json"], "sinfo"),
             )
             self._info = _discover(
-                self.config, p.parse_partitions(parts_text), p.parse_sinfo_nodes(nodes_text)
+                self.config, pn.parse_partitions(parts_text), pn.parse_sinfo_nodes(nodes_text)
             )
         return self._info
 

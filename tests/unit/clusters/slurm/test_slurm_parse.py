@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from computenet.clusters.slurm import parse as p
+from computenet.clusters.slurm import parse_nodes as pn
 from computenet.clusters.slurm.states import SLURM_STATES, map_state, parse_exit_code
 from computenet.model import JobState
 
@@ -90,12 +91,12 @@ def test_jobcomp_lines_and_a_half_written_last_line() -> None:
 
 
 def test_sinfo_partitions_and_start_estimates() -> None:
-    nodes = p.parse_sinfo_nodes(_read("sinfo-22.05.json"))
+    nodes = pn.parse_sinfo_nodes(_read("sinfo-22.05.json"))
     assert {n.name for n in nodes} == {"c1n1", "c1n2", "c1n3"}
     assert all(n.cpus == 4 and n.mem_bytes == 2000 * 2**20 for n in nodes)
-    parts = p.parse_partitions(_read("scontrol-partition-22.05.txt"))
+    parts = pn.parse_partitions(_read("scontrol-partition-22.05.txt"))
     assert parts[0]["PartitionName"] == "debug" and parts[0]["TotalCPUs"] == "12"
-    assert p.parse_start_estimates("14|N/A\n15|1795868200\n16_[7]|1795868300\n") == {
+    assert pn.parse_start_estimates("14|N/A\n15|1795868200\n16_[7]|1795868300\n") == {
         "15": 1795868200.0,
         "16": 1795868300.0,
     }
@@ -149,7 +150,7 @@ def test_parsers_never_crash_on_garbage(text: str) -> None:
         p.parse_squeue_text,
         p.parse_sacct,
         p.parse_scontrol_jobs,
-        p.parse_sinfo_nodes,
+        pn.parse_sinfo_nodes,
     ):
         with contextlib.suppress(p.SlurmOutputError):
             parser(text)
