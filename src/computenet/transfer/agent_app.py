@@ -64,6 +64,20 @@ async def _body(request: Request) -> bytes:
     return await request.body()
 
 
+async def _pieces(request: Request) -> list[bytes]:
+    """The body as the server received it, unjoined: a chunk is hashed and written
+    piece by piece (``pwritev``), which saves a copy of every byte."""
+    out: list[bytes] = []
+    total = 0
+    async for piece in request.stream():
+        total += len(piece)
+        if total > MAX_BODY_BYTES:
+            raise LimitError(f"request body is over {MAX_BODY_BYTES} bytes")
+        if piece:
+            out.append(piece)
+    return out
+
+
 def build_app(root: Path, secret: bytes) -> Starlette:
     state = AgentState(root, secret)
     local = state.local
@@ -133,11 +147,17 @@ def build_app(root: Path, secret: bytes) -> Starlette:
             _q(request, "path"),
             _qi(request, "index"),
             _qi(request, "offset"),
-            await _body(request),
+            await _pieces(request),
             _q(request, "digest"),
             compressed=request.query_params.get("z") == "1",
         )
         return JSONResponse(True)
+
+    @route("/v1/verify", ["POST"], write=True)
+    async def verify(request: Request) -> Response:
+        digests = [str(d) for d in json.loads(await _body(request))]
+        bad = await local.verify(_q(request, "path"), _qi(request, "chunk_size"), digests)
+        return JSONResponse(bad)
 
     @route("/v1/finish", ["POST"], write=True)
     async def finish(request: Request) -> Response:
@@ -202,6 +222,7 @@ def build_app(root: Path, secret: bytes) -> Starlette:
         mkdirs,
         begin,
         chunk,
+        verify,
         finish,
         abort,
         write_batch,

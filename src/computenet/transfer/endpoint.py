@@ -11,6 +11,8 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
+from computenet.transfer.chunks import bad_chunks
+
 PART_SUFFIX = ".cnet-part"
 MANIFEST_SUFFIX = ".cnet-manifest"
 
@@ -108,6 +110,12 @@ class Endpoint(abc.ABC):
         compressed: bool = False,
     ) -> None:
         """Write one chunk of the part file; ``IntegrityError`` if ``digest`` is wrong."""
+
+    async def verify(self, path: str, chunk_size: int, digests: list[str]) -> list[int]:
+        """The end check: indices of the part file's chunks that differ from ``digests``
+        (the source's). This default reads the whole part file back; endpoints that
+        hash chunks on arrival answer from those digests instead."""
+        return bad_chunks(digests, await self.hash_chunks(path, chunk_size, part=True))
 
     @abc.abstractmethod
     async def finish(self, path: str, mode: int, mtime_ns: int) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from computenet.errors import IntegrityError, NotFoundError, SpecError, TransferError
 from computenet.transfer import chunks
 from computenet.transfer.endpoint import BatchItem, Endpoint, Entry, PartIdent
-from computenet.transfer.local import verify_digests
+from computenet.transfer.local import LocalEndpoint
 from computenet.transfer.ratelimit import RateLimiter
 
 Progress = Callable[[int], None]
@@ -100,6 +100,8 @@ class Copier:
         self.result = CopyResult()
         self.limiter = RateLimiter(opts.limit_bytes_per_s) if opts.limit_bytes_per_s else None
         self.slots = asyncio.Semaphore(max(1, opts.parallel))
+        # both sides on this machine: chunks move in the kernel (copy_file_range)
+        self.kernel_copy = isinstance(src, LocalEndpoint) and isinstance(dst, LocalEndpoint)
 
     async def plan(self) -> tuple[list[Entry], str]:
         entries = await self.src.walk(self.src_path)
@@ -222,6 +224,11 @@ class Copier:
         count: bool = True,
     ) -> None:
         async with self.slots:
+            if self.kernel_copy:
+                await self._copy_chunk_local(src_path, dst_path, c, digests)
+                if count:
+                    self.progress(c.length)
+                return
             data = await self.src.read(src_path, c.offset, c.length)
             if len(data) != c.length:
                 raise self._changed(src_path)
@@ -247,6 +254,23 @@ class Copier:
         if count:
             self.progress(c.length)
 
+    async def _copy_chunk_local(
+        self, src_path: str, dst_path: str, c: chunks.Chunk, digests: list[str | None]
+    ) -> None:
+        assert isinstance(self.dst, LocalEndpoint) and isinstance(self.src, LocalEndpoint)
+        if self.limiter:
+            await self.limiter.acquire(c.length)
+        src, dst = self.src, self.dst
+
+        async def move() -> str:
+            return await dst.copy_chunk_from(src, src_path, dst_path, c)
+
+        dig = await self._retry(move, on_integrity=self._count_resend)
+        if digests[c.index] is not None and digests[c.index] != dig:
+            raise self._changed(src_path)
+        digests[c.index] = str(dig)
+        self.result.bytes_sent += c.length
+
     def _count_resend(self) -> None:
         self.result.chunks_resent += 1
 
@@ -269,8 +293,7 @@ class Copier:
     ) -> None:
         want = [d or "" for d in digests]
         for _round in range(self.opts.retries + 1):
-            got = await self.dst.hash_chunks(dst_path, self.opts.chunk_bytes, part=True)
-            bad = verify_digests(want, got)
+            bad = await self.dst.verify(dst_path, self.opts.chunk_bytes, want)
             if not bad:
                 return
             self.result.chunks_resent += len(bad)

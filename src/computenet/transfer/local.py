@@ -2,6 +2,12 @@
 
 With a ``root``, every path is confined to it (no ``..``, no symlink escape);
 without one, paths are this machine's own (the user's side of ``cnet cp``).
+
+Each chunk is hashed once on arrival, and its manifest line is written only
+after that check. The end check (``verify``) trusts those lines and hashes
+from disk only chunks kept from an earlier run (above the manifest's
+``resumed`` line), which may have rotted since; so a fresh copy is never read
+back. The whole file's check is the list of chunk digests (``chunks.file_digest``).
 """
 
 from __future__ import annotations
@@ -9,15 +15,17 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
-import mmap
 import os
 import stat as stat_mod
+from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from computenet.errors import ForbiddenError, IntegrityError, NotFoundError, TransferError
-from computenet.transfer import chunks
+from computenet.transfer import chunks, local_io
 from computenet.transfer.endpoint import (
+    PART_SUFFIX,
     BatchItem,
     Endpoint,
     Entry,
@@ -46,6 +54,7 @@ class LocalEndpoint(Endpoint):
         self.root = root.resolve() if root is not None else None
         self.name = name
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cnet-io")
+        self._umask = local_io.current_umask()
 
     # ----- paths ----------------------------------------------------------
     def real(self, path: str) -> Path:
@@ -138,7 +147,7 @@ class LocalEndpoint(Endpoint):
         out = []
         for p in paths:
             try:
-                out.append(self.real(p).read_bytes())
+                out.append(local_io.read_small(self.real(p), 64 * 2**10))
             except OSError as exc:
                 raise os_error(exc, p) from exc
         return out
@@ -146,18 +155,20 @@ class LocalEndpoint(Endpoint):
     async def hash_chunks(self, path: str, chunk_size: int, *, part: bool = False) -> list[str]:
         target = self._part(path)[1] if part else self.real(path)
         try:
-            with open(target, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size == 0:
-                    return []
-                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                    futures = [
-                        self._run(_digest_range, mm, c.offset, c.length)
-                        for c in chunks.plan(size, chunk_size)
-                    ]
-                    return list(await asyncio.gather(*futures))
+            fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
             raise os_error(exc, path) from exc
+        try:
+            size = os.fstat(fd).st_size
+            futures = [
+                self._run(local_io.digest_range, fd, c.offset, c.length)
+                for c in chunks.plan(size, chunk_size)
+            ]
+            return list(await asyncio.gather(*futures))
+        except OSError as exc:
+            raise os_error(exc, path) from exc
+        finally:
+            os.close(fd)
 
     # ----- writing --------------------------------------------------------
     async def mkdirs(self, path: str) -> None:
@@ -175,6 +186,11 @@ class LocalEndpoint(Endpoint):
             raise TransferError(f"destination {path} is a directory")
         done = self._read_manifest(manifest, part, ident)
         if done is not None:
+            try:  # chunks above this line were checked by an earlier run; verify re-reads them
+                with open(manifest, "a") as fh:
+                    fh.write(local_io.MANIFEST_RESUMED + "\n")
+            except OSError as exc:
+                raise os_error(exc, path) from exc
             return done
         try:
             fd = _create(part)
@@ -213,32 +229,125 @@ class LocalEndpoint(Endpoint):
         path: str,
         index: int,
         offset: int,
-        data: bytes,
+        data: bytes | Sequence[local_io.Buffer],
         digest: str,
         *,
         compressed: bool = False,
     ) -> None:
-        await self._run(self._write_chunk, path, index, offset, data, digest, compressed)
+        """Check and write one chunk; ``data`` may be a list of pieces (never joined)."""
+        pieces = [data] if isinstance(data, bytes | bytearray | memoryview) else list(data)
+        await self._run(self._write_chunk, path, index, offset, pieces, digest, compressed)
 
     def _write_chunk(
-        self, path: str, index: int, offset: int, data: bytes, digest: str, compressed: bool
+        self,
+        path: str,
+        index: int,
+        offset: int,
+        pieces: list[local_io.Buffer],
+        digest: str,
+        compressed: bool,
     ) -> None:
         if compressed:
-            data = chunks.decompress(data, 1 << 30)
-        chunks.check(data, digest, f"{path} chunk {index}")
+            pieces = [chunks.decompress(b"".join(pieces), 1 << 30)]
+        got = local_io.digest_pieces(pieces)
+        if got != digest:
+            raise IntegrityError(
+                f"checksum mismatch for {path} chunk {index}: "
+                f"got {got[:16]}, expected {digest[:16]}",
+                transient=True,
+            )
         _final, part, manifest = self._part(path)
         try:
-            fd = os.open(part, os.O_WRONLY)
+            fd = os.open(part, os.O_WRONLY | os.O_CLOEXEC)
             try:
-                os.pwrite(fd, data, offset)
+                local_io.pwrite_all(fd, pieces, offset)
             finally:
                 os.close(fd)
-            with open(manifest, "a") as fh:
-                fh.write(f"{index} {digest}\n")
+            self._record(manifest, index, digest)
         except FileNotFoundError as exc:
             raise TransferError(f"{path}: no transfer in progress (begin first)") from exc
         except OSError as exc:
             raise os_error(exc, path) from exc
+
+    @staticmethod
+    def _record(manifest: Path, index: int, digest: str) -> None:
+        with open(manifest, "a") as fh:
+            fh.write(f"{index} {digest}\n")
+
+    async def copy_chunk_from(
+        self, src: LocalEndpoint, src_path: str, path: str, chunk: chunks.Chunk
+    ) -> str:
+        """Copy one chunk from a file on this machine in the kernel; its source digest.
+
+        Both ranges are hashed after the copy (from the page cache) and must
+        agree: the same check as a chunk arriving over the wire, without
+        copying the bytes through this process.
+        """
+        return await self._run(self._copy_chunk_from, src, src_path, path, chunk)
+
+    def _copy_chunk_from(
+        self, src: LocalEndpoint, src_path: str, path: str, chunk: chunks.Chunk
+    ) -> str:
+        _final, part, manifest = self._part(path)
+        try:
+            sfd = os.open(src.real(src_path), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise os_error(exc, src_path) from exc
+        try:
+            dfd = os.open(part, os.O_RDWR | os.O_CLOEXEC)
+            try:
+                copied = local_io.copy_range(sfd, dfd, chunk.offset, chunk.length)
+                if copied != chunk.length:
+                    raise TransferError(
+                        f"source {src_path} changed during transfer; run the copy again"
+                    )
+                want = local_io.digest_range(sfd, chunk.offset, chunk.length)
+                got = local_io.digest_range(dfd, chunk.offset, chunk.length)
+            finally:
+                os.close(dfd)
+            if got != want:
+                raise IntegrityError(
+                    f"checksum mismatch for {path} chunk {chunk.index}", transient=True
+                )
+            self._record(manifest, chunk.index, got)
+            return want
+        except FileNotFoundError as exc:
+            raise TransferError(f"{path}: no transfer in progress (begin first)") from exc
+        except OSError as exc:
+            raise os_error(exc, path) from exc
+        finally:
+            os.close(sfd)
+
+    async def verify(self, path: str, chunk_size: int, digests: list[str]) -> list[int]:
+        return await self._run(self._verify, path, chunk_size, digests)
+
+    def _verify(self, path: str, chunk_size: int, digests: list[str]) -> list[int]:
+        _final, part, manifest = self._part(path)
+        try:
+            lines = manifest.read_text().splitlines()[1:]
+            fd = os.open(part, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError as exc:
+            raise TransferError(f"{path}: no transfer in progress (begin first)") from exc
+        except OSError as exc:
+            raise os_error(exc, path) from exc
+        try:
+            plan = chunks.plan(os.fstat(fd).st_size, chunk_size)
+            trusted: dict[int, str] = {}
+            for line in lines:
+                if line == local_io.MANIFEST_RESUMED:
+                    trusted.clear()  # written before an interruption: read them again
+                    continue
+                index, _, dig = line.partition(" ")
+                if index.isdigit() and len(dig) == 64:
+                    trusted[int(index)] = dig
+            got = [
+                trusted.get(c.index) or local_io.digest_range(fd, c.offset, c.length) for c in plan
+            ]
+        except OSError as exc:
+            raise os_error(exc, path) from exc
+        finally:
+            os.close(fd)
+        return chunks.bad_chunks(digests, got)
 
     async def finish(self, path: str, mode: int, mtime_ns: int) -> None:
         await self._run(self._finish, path, mode, mtime_ns)
@@ -264,22 +373,34 @@ class LocalEndpoint(Endpoint):
     def _write_batch(self, items: list[BatchItem]) -> None:
         for item in items:
             chunks.check(item.data, item.digest, item.path)
+        by_dir: dict[str, list[tuple[str, BatchItem]]] = defaultdict(list)
         for item in items:
-            final, part, _ = self._part(item.path)
+            head, _, name = item.path.rstrip("/").rpartition("/")
+            local_io.check_name(name, item.path)
+            by_dir[head if head or not item.path.startswith("/") else "/"].append((name, item))
+        for head, group in by_dir.items():
+            # one confinement and one directory open per directory, then *at() calls
+            where = head or "."
             try:
-                fd = _create(part)
-                try:
-                    view = memoryview(item.data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                    os.fchmod(fd, item.mode & 0o7777)
-                    os.utime(fd, ns=(item.mtime_ns, item.mtime_ns))
-                finally:
-                    os.close(fd)
-                os.replace(part, final)
+                dir_fd = os.open(self.real(where), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             except OSError as exc:
-                part.unlink(missing_ok=True)
-                raise os_error(exc, item.path) from exc
+                raise os_error(exc, where) from exc
+            try:
+                for name, item in group:
+                    try:
+                        local_io.write_file_at(
+                            dir_fd,
+                            name,
+                            f".{name}{PART_SUFFIX}",
+                            item.data,
+                            item.mode,
+                            item.mtime_ns,
+                            self._umask,
+                        )
+                    except OSError as exc:
+                        raise os_error(exc, item.path) from exc
+            finally:
+                os.close(dir_fd)
 
 
 def _create(path: Path) -> int:
@@ -292,16 +413,4 @@ def _create(path: Path) -> int:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
 
-def _digest_range(mm: mmap.mmap, offset: int, length: int) -> str:
-    with memoryview(mm) as whole, whole[offset : offset + length] as view:
-        return chunks.digest(view)
-
-
-def verify_digests(expected: list[str], got: list[str]) -> list[int]:
-    """Indices of chunks whose digests differ (a length mismatch marks the tail)."""
-    bad = [i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b]
-    bad += list(range(min(len(expected), len(got)), len(expected)))
-    return bad
-
-
-__all__ = ["IntegrityError", "LocalEndpoint", "os_error", "verify_digests"]
+__all__ = ["IntegrityError", "LocalEndpoint", "os_error"]
