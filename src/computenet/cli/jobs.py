@@ -1,4 +1,4 @@
-"""Job commands: submit, ls, show, cancel, logs, why, clusters."""
+"""Job commands: submit, ls, show, cancel, logs, why (clusters: cli/clusters.py)."""
 
 from __future__ import annotations
 
@@ -333,49 +333,6 @@ def _print_placement(placement: dict[str, Any], spec: dict[str, Any] | None = No
             console.print(f"note: {note}")
 
 
-def clusters(as_json: bool = JSON_OPT) -> None:
-    """List clusters with health, capacity, prices and features."""
-    rows = get_client().clusters()
-    if as_json:
-        print_json({"clusters": rows})
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table()
-    for col in (
-        "cluster",
-        "kind",
-        "site",
-        "health",
-        "partition",
-        "nodes",
-        "cpus/node",
-        "gpus/node",
-        "alloc",
-        "queue",
-        "$/core-h",
-    ):
-        table.add_column(col)
-    for c in rows:
-        for p in c["partitions"] or [{}]:
-            cpn = p.get("cores_per_node", 0) * p.get("threads_per_core", 1)
-            table.add_row(
-                c["name"],
-                c.get("kind") or "-",
-                c.get("site") or "-",
-                c["health"],
-                p.get("name", "-"),
-                str(p.get("nodes", "-")),
-                str(cpn),
-                str(p.get("gpus_per_node", 0)),
-                f"{c.get('cpus_alloc', '-')}/{c.get('cpus_total', '-')}",
-                f"{c.get('jobs_running', 0)}R {c.get('jobs_pending', 0)}PD",
-                f"{p.get('price_per_core_hour', 0):.3f}",
-            )
-    Console(highlight=False).print(table)
-
-
 def register(app: typer.Typer) -> None:
     app.command(
         context_settings={
@@ -390,4 +347,3 @@ def register(app: typer.Typer) -> None:
     app.command("cancel")(cancel)
     app.command("logs")(logs)
     app.command("why")(why)
-    app.command("clusters")(clusters)

@@ -15,6 +15,7 @@ at run time appear here on the next call.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,11 +33,15 @@ log = logging.getLogger("computenet.clusters")
 
 INFO_REFRESH_S = 60.0
 HEALTHY_PROBE_S = 15.0  # an idle healthy cluster is asked this often whether it still answers
+PROBE_TIMEOUT_S = 30.0  # a probe still unanswered then counts as a failure
+PROBE_WAIT_S = 2.0  # a pass waits this long for probes; slower ones finish in the background
 #: Faster re-probes than the broker's default: a live server wants a cluster back soon.
 CONTROLLER_HEALTH = HealthPolicy(degrade_after=1, down_after=3, base_s=2.0, max_s=60.0)
 
 #: Called with (cluster, health, reason) whenever a cluster's health changes.
 HealthListener = Callable[[str, ClusterHealth, "str | None"], None]
+#: Why a cluster cannot be asked at all right now (e.g. its slurm.conf is missing), or None.
+Preflight = Callable[[str], "str | None"]
 
 
 @dataclass
@@ -72,6 +77,8 @@ class ClusterStates:
         self.policy = policy
         self._status: dict[str, ClusterStatus] = {name: ClusterStatus() for name in adapters}
         self.listeners: list[HealthListener] = []
+        self.preflight: Preflight = lambda _name: None
+        self._probing: dict[str, asyncio.Task[None]] = {}
 
     @property
     def status(self) -> dict[str, ClusterStatus]:
@@ -146,15 +153,22 @@ class ClusterStates:
             except Exception:  # a listener must not break health tracking
                 log.exception("health listener failed for %s", name)
 
+    def _blocked(self, name: str) -> bool:
+        """True (and counted as a failed probe) when the preflight says no."""
+        why = self.preflight(name)
+        if why is not None:
+            self.failed(name, ClusterError(f"{name}: {why}"), probe=True)
+        return why is not None
+
     async def refresh(self) -> None:
-        """Read each cluster's description when stale; probe clusters that
-        never answered, when due."""
+        """Read each cluster's description when stale. DOWN clusters are left
+        to ``probe``, which never holds a pass for long."""
         now = self.clock.now()
         for name, adapter in list(self.adapters.items()):
             st = self._st(name)
             if st.info is not None and now - st.info_time < INFO_REFRESH_S:
                 continue
-            if self.is_down(name):
+            if st.health == ClusterHealth.DOWN or self._blocked(name):
                 continue
             try:
                 st.info, st.info_time = await adapter.info(), now
@@ -165,22 +179,47 @@ class ClusterStates:
     async def probe(self) -> None:
         """Ask for a snapshot from every failing cluster whose probe is due, and
         from every healthy one not heard from in ``HEALTHY_PROBE_S``: a cluster
-        goes DOWN, or comes back, even when no job calls it."""
+        goes DOWN, or comes back, even when no job calls it. Waits at most
+        ``PROBE_WAIT_S``; a slow probe goes on in the background."""
         now = self.clock.now()
-        for name, adapter in list(self.adapters.items()):
+        started = []
+        for name in list(self.adapters):
             st = self._st(name)
+            if name in self._probing:
+                continue
             if st.health == ClusterHealth.UP and st.failures == 0:
                 if now - st.last_ok < HEALTHY_PROBE_S:
                     continue
             elif not probe_due(st.state, now):
                 continue
-            try:
+            if self._blocked(name):
+                continue
+            task = asyncio.create_task(self._probe_one(name), name=f"probe {name}")
+            self._probing[name] = task
+            task.add_done_callback(lambda _t, n=name: self._probing.pop(n, None))
+            started.append(task)
+        if started:
+            await asyncio.wait(started, timeout=PROBE_WAIT_S)
+
+    async def _probe_one(self, name: str) -> None:
+        adapter = self.adapters.get(name)
+        if adapter is None:
+            return
+        st = self._st(name)
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
                 if st.info is None:
-                    st.info, st.info_time = await adapter.info(), now
+                    st.info, st.info_time = await adapter.info(), self.clock.now()
                 await adapter.snapshot()
-                self.succeeded(name)
-            except ClusterError as exc:
-                self.failed(name, exc, probe=True)
+            self.succeeded(name)
+        except TimeoutError:
+            self.failed(
+                name,
+                ClusterError(f"{name}: no answer within {PROBE_TIMEOUT_S:g} s", transient=True),
+                probe=True,
+            )
+        except ClusterError as exc:
+            self.failed(name, exc, probe=True)
 
     def infos(self) -> list[ClusterInfo]:
         return [st.info for st in self.status.values() if st.info is not None]

@@ -133,6 +133,7 @@ class Runtime:
 
         self.controller = Controller(self.store, self.adapters, settings, self.clock)
         self.controller.clusters.listeners.append(self._save_health)
+        self.controller.clusters.preflight = self._preflight
         self.services: list[Service] = [make(self) for make in _optional_services()]
 
     # ----- clusters added at run time -------------------------------------------
@@ -162,9 +163,23 @@ class Runtime:
                 row.health, row.health_reason = health.value, reason
                 row.updated_at = self.clock.now()
 
+    def _preflight(self, name: str) -> str | None:
+        """Why a cluster cannot be asked now. Slurm's commands wait a minute
+        for a missing slurm.conf; say so at once instead."""
+        config = self.cluster_configs.get(name)
+        if config is None or config.kind != "slurm" or config.ssh or not config.slurm_conf:
+            return None
+        if not Path(config.slurm_conf).is_file():
+            return f"slurm_conf {config.slurm_conf} does not exist"
+        return None
+
     async def _start_adapter(self, name: str) -> None:
         """Start one adapter; a cluster that cannot start is DOWN, not a failed server."""
         adapter = self.adapters[name]
+        why = self._preflight(name)
+        if why is not None:
+            self.controller.clusters.failed(name, ClusterError(f"{name}: {why}"), probe=True)
+            return
         try:
             await asyncio.wait_for(adapter.start(), CLUSTER_START_TIMEOUT_S)
         except TimeoutError:
