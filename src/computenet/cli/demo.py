@@ -246,7 +246,7 @@ def _short_reason(placement: dict[str, Any]) -> str:
     if others:
         text += f" vs {others[0]['cluster']} {show(others[0])}"
     elif len(placement.get("candidates", [])) > 1:
-        text += " (the only cluster that fits)"
+        text += " (no other candidate)"
     return text
 
 
