@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from transfer_setup import MIB, bench_env, cnet_cmd
+from transfer_setup import MIB, bench_env, cnet_cmd, load_average
 
 
 def main() -> None:
@@ -36,9 +36,12 @@ def main() -> None:
             ],
             "scp": b.scp(str(src), f"root@127.0.0.1:{b.ssh_root}/"),
         }
+        reps = int(os.environ.get("BENCH_REPS", "3"))
+        print(f"load average before: {load_average()} (2 cores)", flush=True)
+        medians = b.medians(runs, reps)
+        print(f"load average after: {load_average()}", flush=True)
         rates = {}
-        for name, cmd in runs.items():
-            seconds = b.timed(cmd)
+        for name, seconds in medians.items():
             rates[name] = size / seconds / 1e6
             print(f"{name:34s} {seconds:7.2f} s {rates[name]:8.0f} MB/s", flush=True)
     agent, base = rates["cnet cp -> agent (TLS, BLAKE3)"], rates["rsync -e ssh"]
@@ -54,6 +57,7 @@ def main() -> None:
                 "ratio": round(agent / base, 2),
                 "goal": ">= 3x rsync -e ssh",
                 "all_MB_per_s": {k: round(v) for k, v in rates.items()},
+                "load_average": load_average(),
             }
         )
     )

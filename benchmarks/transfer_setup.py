@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,7 @@ class Bench:
         self.agent_root = base / "agent-root"
         self.ssh_root = base / "ssh-root"
         self.local_dst = base / "local-dst"
+        self.trash = base / "trash"
         for d in (self.agent_root, self.ssh_root, self.local_dst):
             d.mkdir()
 
@@ -145,18 +147,40 @@ class Bench:
             raise RuntimeError(f"cnet {' '.join(args)}: {out.stderr.strip()}")
         return out.stdout
 
-    def clean(self) -> None:
+    def clean(self, *, set_aside: bool = False) -> None:
+        """Empty the destinations. ``set_aside`` moves the old copies away instead of
+        deleting them: ext4 skips inodes freed in the last ~30 s when it allocates
+        new ones, and creating 20,000 files right after deleting 20,000 costs several
+        times more (whichever tool comes next), so tree runs keep theirs until the end."""
         for d in (self.agent_root, self.ssh_root, self.local_dst):
-            shutil.rmtree(d)
-            d.mkdir()
+            if set_aside:
+                self.trash.mkdir(exist_ok=True)
+                for child in d.iterdir():
+                    child.rename(self.trash / f"{len(list(self.trash.iterdir()))}")
+            else:
+                shutil.rmtree(d)
+                d.mkdir()
 
-    def timed(self, cmd: list[str]) -> float:
+    def timed(self, cmd: list[str], *, set_aside: bool = False) -> float:
         """Seconds for one run of ``cmd`` (destinations emptied first)."""
-        self.clean()
+        self.clean(set_aside=set_aside)
         subprocess.run(["sync"], check=True)
         start = time.monotonic()
         subprocess.run(cmd, env=self.env, check=True, stdout=subprocess.DEVNULL)
         return time.monotonic() - start
+
+    def medians(
+        self, runs: dict[str, list[str]], reps: int, *, set_aside: bool = False
+    ) -> dict[str, float]:
+        """Median seconds of each command over ``reps`` rounds (the commands
+        interleaved, so a burst of load on the shared machine hits all of them)."""
+        samples: dict[str, list[float]] = {name: [] for name in runs}
+        for _ in range(reps):
+            for name, cmd in runs.items():
+                samples[name].append(self.timed(cmd, set_aside=set_aside))
+        for name, ts in samples.items():
+            print(f"  {name:34s} runs: {' '.join(f'{t:.2f}' for t in ts)} s", flush=True)
+        return {name: statistics.median(ts) for name, ts in samples.items()}
 
     def stop(self) -> None:
         with suppress(RuntimeError):
@@ -164,6 +188,10 @@ class Bench:
         for p in self.procs:
             p.terminate()
             p.wait(10)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def cnet_cmd(*args: str) -> list[str]:

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from transfer_setup import bench_env, cnet_cmd
+from transfer_setup import bench_env, cnet_cmd, load_average
 
 
 def main() -> None:
@@ -38,13 +38,17 @@ def main() -> None:
             ],
             "scp -r": b.scp("-r", str(src), f"root@127.0.0.1:{b.ssh_root}/"),
         }
+        reps = int(os.environ.get("BENCH_REPS", "3"))
+        print(f"load average before: {load_average()} (2 cores)", flush=True)
+        medians = b.medians(runs, reps, set_aside=True)
+        print(f"load average after: {load_average()}", flush=True)
         rates = {}
-        for name, cmd in runs.items():
-            seconds = b.timed(cmd)
+        for name, seconds in medians.items():
             rates[name] = count / seconds
             print(f"{name:24s} {seconds:7.2f} s {rates[name]:8.0f} files/s", flush=True)
     agent, base = rates["cnet cp -r -> agent"], rates["rsync -e ssh"]
     print(f"agent vs floor (cp -r): {rates['cp -r (floor)'] / agent:.2f}x slower")
+    print(f"local: cnet cp -r / cp -r = {rates['cnet cp -r local'] / rates['cp -r (floor)']:.2f}")
     print(
         json.dumps(
             {
@@ -56,6 +60,7 @@ def main() -> None:
                 "ratio": round(agent / base, 2),
                 "goal": ">= rsync -e ssh and within 1.5x of cp -r",
                 "all_files_per_s": {k: round(v) for k, v in rates.items()},
+                "load_average": load_average(),
             }
         )
     )

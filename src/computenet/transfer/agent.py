@@ -48,6 +48,9 @@ def prepare(
     secret = tokens.load_secret(state)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # accepted connections inherit it: a reply's headers and body leave in separate
+    # writes, and Nagle would hold the body back for the peer's delayed ACK (~40 ms)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
     token = tokens.mint(secret, expires_at=time.time() + token_ttl_s, scope="rw")
@@ -76,6 +79,9 @@ def serve(root: Path, listen: str, info_file: Path, state_dir: Path | None = Non
         ssl_keyfile=str(key),
         log_level="warning",
         access_log=False,
+        # uvloop and httptools when installed (C event loop and parser), else asyncio/h11
+        loop="auto",
+        http="auto",
         h11_max_incomplete_event_size=1 << 20,
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -126,8 +126,9 @@ class Endpoint(abc.ABC):
         """Drop the part file and its manifest (nothing under the final name changes)."""
 
     @abc.abstractmethod
-    async def write_batch(self, items: list[BatchItem], *, compressed: bool = False) -> None:
-        """Write whole small files, each verified and renamed into place."""
+    async def write_batch(self, items: list[BatchItem], *, compressed: bool = False) -> int | None:
+        """Write whole small files, each verified and renamed into place; the bytes
+        that crossed (None: nothing crossed a wire)."""
 
     async def close(self) -> None:
         return None

@@ -17,10 +17,10 @@ import errno
 import json
 import os
 import stat as stat_mod
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from computenet.errors import ForbiddenError, IntegrityError, NotFoundError, TransferError
 from computenet.transfer import chunks, local_io
@@ -34,6 +34,8 @@ from computenet.transfer.endpoint import (
     part_names,
 )
 from computenet.transfer.paths import confine
+
+R = TypeVar("R")
 
 
 def os_error(exc: OSError, what: str) -> Exception:
@@ -67,7 +69,7 @@ class LocalEndpoint(Endpoint):
         part, manifest = part_names(str(final))
         return final, Path(part), Path(manifest)
 
-    async def _run(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, fn: Callable[..., R], *args: Any) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def close(self) -> None:
@@ -193,7 +195,7 @@ class LocalEndpoint(Endpoint):
                 raise os_error(exc, path) from exc
             return done
         try:
-            fd = _create(part)
+            fd = local_io.create_at(None, str(part), 0o600)
             try:
                 if ident.size:
                     # reserve the space now: a full disk fails here, before any byte moves
@@ -332,14 +334,7 @@ class LocalEndpoint(Endpoint):
             raise os_error(exc, path) from exc
         try:
             plan = chunks.plan(os.fstat(fd).st_size, chunk_size)
-            trusted: dict[int, str] = {}
-            for line in lines:
-                if line == local_io.MANIFEST_RESUMED:
-                    trusted.clear()  # written before an interruption: read them again
-                    continue
-                index, _, dig = line.partition(" ")
-                if index.isdigit() and len(dig) == 64:
-                    trusted[int(index)] = dig
+            trusted = local_io.arrival_digests(lines)
             got = [
                 trusted.get(c.index) or local_io.digest_range(fd, c.offset, c.length) for c in plan
             ]
@@ -373,14 +368,8 @@ class LocalEndpoint(Endpoint):
     def _write_batch(self, items: list[BatchItem]) -> None:
         for item in items:
             chunks.check(item.data, item.digest, item.path)
-        by_dir: dict[str, list[tuple[str, BatchItem]]] = defaultdict(list)
-        for item in items:
-            head, _, name = item.path.rstrip("/").rpartition("/")
-            local_io.check_name(name, item.path)
-            by_dir[head if head or not item.path.startswith("/") else "/"].append((name, item))
-        for head, group in by_dir.items():
+        for where, group in local_io.by_directory(items).items():
             # one confinement and one directory open per directory, then *at() calls
-            where = head or "."
             try:
                 dir_fd = os.open(self.real(where), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             except OSError as exc:
@@ -401,16 +390,6 @@ class LocalEndpoint(Endpoint):
                         raise os_error(exc, item.path) from exc
             finally:
                 os.close(dir_fd)
-
-
-def _create(path: Path) -> int:
-    """A new, empty file. Not O_TRUNC: on ext4 a truncate-then-rename makes close
-    start writeback of every file (auto_da_alloc), which costs ~1 ms per small file."""
-    try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        os.unlink(path)
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
 
 __all__ = ["IntegrityError", "LocalEndpoint", "os_error"]

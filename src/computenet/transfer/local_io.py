@@ -14,12 +14,21 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 import blake3
 
 from computenet.errors import ForbiddenError
 
 Buffer = bytes | bytearray | memoryview
+
+
+class _Named(Protocol):
+    @property
+    def path(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Named)
 IOV_MAX = 1024
 MANIFEST_RESUMED = "resumed"  # manifest line: chunk lines above it come from an earlier run
 
@@ -85,13 +94,39 @@ def read_small(path: str | os.PathLike[str], size_hint: int) -> bytes:
         os.close(fd)
 
 
+def arrival_digests(manifest_lines: list[str]) -> dict[int, str]:
+    """Chunk digests taken on arrival since the last ``resumed`` line (later lines win);
+    chunks recorded before it were written by an earlier run and must be read again."""
+    trusted: dict[int, str] = {}
+    for line in manifest_lines:
+        if line == MANIFEST_RESUMED:
+            trusted.clear()
+            continue
+        index, _, dig = line.partition(" ")
+        if index.isdigit() and len(dig) == 64:
+            trusted[int(index)] = dig
+    return trusted
+
+
+def by_directory(items: Sequence[T]) -> dict[str, list[tuple[str, T]]]:
+    """Batch items grouped by their parent directory ("." for none), with their names."""
+    groups: dict[str, list[tuple[str, T]]] = {}
+    for item in items:
+        path = item.path
+        head, _, name = path.rstrip("/").rpartition("/")
+        check_name(name, path)
+        where = head or ("/" if path.startswith("/") else ".")
+        groups.setdefault(where, []).append((name, item))
+    return groups
+
+
 def check_name(name: str, path: str) -> None:
     """A single, plain path component: what ``openat`` under a confined directory needs."""
     if not name or name in (".", "..") or "/" in name or "\x00" in name:
         raise ForbiddenError(f"path {path!r} has no plain file name")
 
 
-def create_at(dir_fd: int, name: str, mode: int) -> int:
+def create_at(dir_fd: int | None, name: str, mode: int) -> int:
     """A new, empty file in ``dir_fd``. Not O_TRUNC: on ext4 a truncate-then-rename
     makes close start writeback of every file (auto_da_alloc), ~1 ms per small file.
     O_EXCL also refuses to follow a symlink planted under the part name."""

@@ -139,6 +139,26 @@ def test_agent_rejects_a_chunk_whose_digest_does_not_match(agent: Agent) -> None
         run(go())
 
 
+def test_agent_end_check_uses_the_digests_it_took_on_arrival(agent: Agent) -> None:
+    from computenet.transfer.endpoint import PartIdent
+
+    data = os.urandom(3 * 1000)
+    want = [chunks.digest(data[i : i + 1000]) for i in range(0, 3000, 1000)]
+
+    async def go() -> tuple[list[int], list[int]]:
+        async with endpoint(agent) as site:
+            await site.begin("f", PartIdent(3000, 1, 1000, "t"))
+            for i in range(3):
+                await site.write_chunk("f", i, i * 1000, data[i * 1000 : (i + 1) * 1000], want[i])
+            good = await site.verify("f", 1000, want)
+            bad = await site.verify("f", 1000, [want[0], want[2], want[2]])
+            await site.finish("f", 0o644, 10**18)
+            return good, bad
+
+    assert run(go()) == ([], [1])
+    assert (agent.root / "f").read_bytes() == data
+
+
 def test_site_to_site_copy_is_pulled_by_the_destination(
     agent: Agent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,182 @@
+"""The fast paths keep the guarantees: arrival digests, the end check, kernel copies,
+small files written relative to an open directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from transfer_helpers import KIB, MIB, make_file, run
+
+from computenet.errors import ForbiddenError, IntegrityError
+from computenet.transfer import chunks, local_io
+from computenet.transfer.endpoint import BatchItem, PartIdent
+from computenet.transfer.engine import CopyOptions, copy
+from computenet.transfer.local import LocalEndpoint
+
+CHUNK = 64 * KIB
+
+
+def _digests(data: bytes) -> list[str]:
+    return [
+        chunks.digest(data[c.offset : c.offset + c.length]) for c in chunks.plan(len(data), CHUNK)
+    ]
+
+
+def test_end_check_answers_from_arrival_digests_without_reading_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(3 * CHUNK)
+    want = _digests(data)
+    ep = LocalEndpoint(tmp_path)
+
+    async def go() -> list[int]:
+        await ep.begin("f", PartIdent(len(data), 1, CHUNK, "t"))
+        for c in chunks.plan(len(data), CHUNK):
+            piece = data[c.offset : c.offset + c.length]
+            await ep.write_chunk("f", c.index, c.offset, piece, want[c.index])
+        return await ep.verify("f", CHUNK, want)
+
+    def no_read_back(*_a: object) -> str:
+        raise AssertionError("a chunk hashed on arrival was read back")
+
+    monkeypatch.setattr(local_io, "digest_range", no_read_back)
+    assert run(go()) == []
+    other = os.urandom(CHUNK)  # a source whose chunk 1 differs from what arrived
+    assert run(ep.verify("f", CHUNK, [want[0], chunks.digest(other), want[2]])) == [1]
+
+
+def test_chunks_kept_from_an_earlier_run_are_read_again(tmp_path: Path) -> None:
+    data = os.urandom(3 * CHUNK)
+    want = _digests(data)
+    ep = LocalEndpoint(tmp_path)
+    ident = PartIdent(len(data), 1, CHUNK, "t")
+
+    async def first() -> None:
+        await ep.begin("f", ident)
+        for i in (0, 1):
+            await ep.write_chunk("f", i, i * CHUNK, data[i * CHUNK : (i + 1) * CHUNK], want[i])
+
+    run(first())
+    with open(tmp_path / ".f.cnet-part", "r+b") as fh:  # chunk 0 rots between the runs
+        fh.write(b"\x00" * 8)
+
+    async def second() -> tuple[dict[int, str], list[int]]:
+        done = await ep.begin("f", ident)
+        await ep.write_chunk("f", 2, 2 * CHUNK, data[2 * CHUNK :], want[2])
+        return done, await ep.verify("f", CHUNK, want)
+
+    done, bad = run(second())
+    assert sorted(done) == [0, 1]
+    assert bad == [0]
+
+
+def test_chunk_pieces_are_checked_then_written_in_place(tmp_path: Path) -> None:
+    data = os.urandom(CHUNK)
+    pieces = [data[i : i + 1000] for i in range(0, CHUNK, 1000)]
+    ep = LocalEndpoint(tmp_path)
+    run(ep.begin("f", PartIdent(2 * CHUNK, 1, CHUNK, "t")))
+    with pytest.raises(IntegrityError):
+        run(ep.write_chunk("f", 1, CHUNK, pieces, chunks.digest(b"other")))
+    assert (tmp_path / ".f.cnet-manifest").read_text().count("\n") == 1  # nothing recorded
+    run(ep.write_chunk("f", 1, CHUNK, pieces, chunks.digest(data)))
+    assert (tmp_path / ".f.cnet-part").read_bytes()[CHUNK:] == data
+
+
+def test_pwrite_all_writes_more_pieces_than_one_call_takes(tmp_path: Path) -> None:
+    pieces = [os.urandom(7) for _ in range(local_io.IOV_MAX * 2 + 3)]
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        assert local_io.pwrite_all(fd, pieces, 5) == 7 * len(pieces)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "f").read_bytes() == bytes(5) + b"".join(pieces)
+
+
+def test_local_copy_in_the_kernel_catches_a_bad_copy_and_sends_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = make_file(tmp_path / "a.bin", 5 * CHUNK + 11)
+    real_copy = local_io.copy_range
+    spoiled: list[int] = []
+
+    def spoil_once(src_fd: int, dst_fd: int, offset: int, length: int) -> int:
+        n = real_copy(src_fd, dst_fd, offset, length)
+        if offset == 2 * CHUNK and not spoiled:
+            spoiled.append(offset)
+            os.pwrite(dst_fd, b"\xff", offset + 3)
+        return n
+
+    monkeypatch.setattr(local_io, "copy_range", spoil_once)
+    r = run(
+        copy(
+            LocalEndpoint(),
+            str(tmp_path / "a.bin"),
+            LocalEndpoint(),
+            str(tmp_path / "b.bin"),
+            CopyOptions(chunk_bytes=CHUNK, small_file_bytes=KIB),
+        )
+    )
+    assert spoiled and r.chunks_resent == 1 and r.verified
+    assert (tmp_path / "b.bin").read_bytes() == data
+
+
+def test_batch_keeps_modes_and_mtimes(tmp_path: Path) -> None:
+    ep = LocalEndpoint(tmp_path)
+    (tmp_path / "d").mkdir()
+    items = [
+        BatchItem(f"d/f{mode:o}", b"x" * mode, chunks.digest(b"x" * mode), mode, 10**18 + mode)
+        for mode in (0o600, 0o644, 0o755, 0o640)
+    ]
+    run(ep.write_batch(items))
+    for item in items:
+        st = os.stat(tmp_path / item.path)
+        assert (st.st_mode & 0o7777, st.st_mtime_ns) == (item.mode, item.mtime_ns)
+    assert sorted(os.listdir(tmp_path / "d")) == sorted(i.path[2:] for i in items)
+
+
+def test_batch_replaces_planted_links_without_following_them(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "d").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.write_bytes(b"keep")
+    os.symlink(outside, root / "d/f")  # at the final name
+    os.symlink(outside, root / "d/.g.cnet-part")  # at the part name
+    os.symlink(tmp_path, root / "escape")
+    ep = LocalEndpoint(root)
+    run(
+        ep.write_batch(
+            [
+                BatchItem("d/f", b"new", chunks.digest(b"new"), 0o644, 1),
+                BatchItem("d/g", b"new", chunks.digest(b"new"), 0o644, 1),
+            ]
+        )
+    )
+    assert outside.read_bytes() == b"keep"
+    assert not (root / "d/f").is_symlink() and (root / "d/f").read_bytes() == b"new"
+    assert (root / "d/g").read_bytes() == b"new"
+    with pytest.raises(ForbiddenError):
+        run(ep.write_batch([BatchItem("escape/planted", b"x", chunks.digest(b"x"), 0o644, 1)]))
+    with pytest.raises(ForbiddenError):
+        run(ep.write_batch([BatchItem("d/..", b"x", chunks.digest(b"x"), 0o644, 1)]))
+    assert not (tmp_path / "planted").exists()
+
+
+def test_tree_through_batches_and_kernel_copies_compares_equal(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for i in range(300):
+        make_file(src / f"d{i % 7}/f{i}", (i * 37) % (5 * KIB), i)
+    make_file(src / "big", MIB + 3)
+    opts = CopyOptions(recursive=True, chunk_bytes=CHUNK, small_file_bytes=8 * KIB)
+    run(copy(LocalEndpoint(), str(src), LocalEndpoint(), str(tmp_path / "dst"), opts))
+    same = run(
+        copy(
+            LocalEndpoint(),
+            str(src),
+            LocalEndpoint(),
+            str(tmp_path / "dst"),
+            CopyOptions(recursive=True, checksum_only=True, chunk_bytes=CHUNK),
+        )
+    )
+    assert same.verified and same.files == 301
