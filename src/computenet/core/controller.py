@@ -643,7 +643,8 @@ class Controller:
             if attempt.state == state.value and not state.terminal:
                 return
             attempt.state = state.value
-            attempt.reason = status.reason
+            if not (attempt.reason or "").startswith(("REQUEUED_FAILOVER", "hedge copy")):
+                attempt.reason = status.reason  # a move's reason is worth more than Slurm's
             attempt.start_time = status.start_time or attempt.start_time
             attempt.node_list = status.node_list or attempt.node_list
             if state.terminal:
