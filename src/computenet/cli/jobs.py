@@ -340,7 +340,8 @@ def register(app: typer.Typer) -> None:
             "ignore_unknown_options": True,
             "allow_interspersed_args": False,
             "help_option_names": ["--help"],
-        }
+        },
+        options_metavar="[SBATCH OPTIONS] [--json] SCRIPT [SCRIPT ARGS]",
     )(submit)
     app.command("ls")(ls)
     app.command("show")(show)
