@@ -43,6 +43,7 @@ def cp(
       cnet cp hpc1:out.h5 hpc2:in.h5           # site to site, hpc2 pulls from hpc1
     """
     import asyncio
+    import sys
 
     from computenet.errors import IntegrityError
     from computenet.transfer.chunks import parse_rate
@@ -58,7 +59,7 @@ def cp(
         checksum_only=checksum_only,
     )
     client = get_client()
-    if as_json:
+    if as_json or not sys.stderr.isatty():  # a bar nobody sees costs start-up and redraws
         result = asyncio.run(run_copy(client, src, dst, opts))
     else:
         result = _with_progress(client, src, dst, opts)

@@ -27,6 +27,15 @@ def endpoint_for(client: ApiClient, loc: Location, parallel: int) -> Endpoint:
     return open_endpoint(loc.site, str(access["kind"]), dict(access["config"]), parallel=parallel)
 
 
+async def _resolve(client: ApiClient, loc: Location, parallel: int) -> Endpoint | BaseException:
+    import asyncio
+
+    try:
+        return await asyncio.to_thread(endpoint_for, client, loc, parallel)
+    except Exception as exc:  # raised after the record exists, so the failure is recorded
+        return exc
+
+
 async def run_copy(
     client: ApiClient,
     src: str,
@@ -51,17 +60,24 @@ async def run_copy(
         "compress": opts.compress,
         "checksum_only": opts.checksum_only,
     }
-    record = await asyncio.to_thread(
-        client.post,
-        "/transfers",
-        {"source": str(src_loc), "dest": str(dst_loc), "options": options},
+    # the record and both sites' access details are independent server calls: one wait
+    record, s_end, d_end = await asyncio.gather(
+        asyncio.to_thread(
+            client.post,
+            "/transfers",
+            {"source": str(src_loc), "dest": str(dst_loc), "options": options},
+        ),
+        _resolve(client, src_loc, opts.parallel),
+        _resolve(client, dst_loc, opts.parallel),
     )
     path = f"/transfers/{record['id']}/events"
     try:
-        async with (
-            endpoint_for(client, src_loc, opts.parallel) as s_ep,
-            endpoint_for(client, dst_loc, opts.parallel) as d_ep,
-        ):
+        if not isinstance(s_end, Endpoint) or not isinstance(d_end, Endpoint):
+            for end in (s_end, d_end):
+                if isinstance(end, Endpoint):
+                    await end.close()
+            raise s_end if isinstance(s_end, BaseException) else d_end  # type: ignore[misc]
+        async with s_end as s_ep, d_end as d_ep:
             result = await copy(s_ep, src_loc.path, d_ep, dst_loc.path, opts, progress, on_total)
     except ComputeNetError as exc:
         await asyncio.to_thread(client.post, path, {"state": "failed", "message": exc.message})
