@@ -586,26 +586,14 @@ class Controller:
                 status = statuses.get(native)
                 if status is not None:
                     found[job_id][attempt_id] = status
-        with self.store.session() as s:
-            several = (
-                {
-                    job_id
-                    for (job_id,) in s.execute(
-                        select(AttemptRow.job_id)
-                        .where(
-                            AttemptRow.job_id.in_(list(found)),
-                            AttemptRow.state.in_(hedge.LIVE_ATTEMPT),
-                        )
-                        .group_by(AttemptRow.job_id)
-                        .having(func.count() > 1)
-                    )
-                }
-                if found
-                else set()
-            )
         for job_id, statuses in found.items():
             todo: list[tuple[int, str]] = []
-            if job_id in several:
+            with self.store.session() as s:
+                job = repo.get_job(s, job_id)
+                current = repo.latest_attempt(s, job)
+                extra = current is None or any(a != current.id for a in statuses)
+                several = extra or len(hedge.live_copies(s, job_id)) > 1
+            if several:
                 todo = await hedge.resolve(self, job_id, statuses)
             with self.store.session() as s:
                 job = repo.get_job(s, job_id)
@@ -616,7 +604,7 @@ class Controller:
                 await self._apply_status(cluster, job_id, mine)
             if todo:
                 await hedge.cancel_copies(self, todo)
-            if job_id in several:
+            if several:
                 with self.store.session() as s:
                     ended = JobState(repo.get_job(s, job_id).state).terminal
                 if ended:  # the job just ended: its other copies go too

@@ -161,6 +161,23 @@ async def test_queued_job_moves_off_a_down_cluster_and_the_old_copy_is_cancelled
     assert len(fake(manual, "alpha").submitted) == 1
 
 
+async def test_old_copy_is_cancelled_even_after_the_moved_job_finished(
+    manual: Runtime, clock: FakeClock
+) -> None:
+    job_id, old_native = await queued_on_alpha(manual)
+    await take_down(manual, clock, "alpha")
+    await manual.controller.step()
+    new_native = attempts(manual, job_id)[1].native_id
+    assert new_native is not None
+    fake(manual, "beta").start_job(new_native)
+    fake(manual, "beta").finish(new_native)
+    await manual.controller.step()
+    assert job(manual, job_id).state == "COMPLETED"
+    await bring_back(manual, clock, "alpha")
+    assert native_state(fake(manual, "alpha"), old_native) is JobState.CANCELLED
+    assert [a.state for a in attempts(manual, job_id)] == ["CANCELLED", "COMPLETED"]
+
+
 async def test_job_that_only_the_down_cluster_can_run_stays_and_says_why(
     manual: Runtime, clock: FakeClock
 ) -> None:
