@@ -82,7 +82,7 @@ def build_app(root: Path, secret: bytes) -> Starlette:
     state = AgentState(root, secret)
     local = state.local
 
-    def route(path: str, methods: list[str], write: bool = False):  # type: ignore[no-untyped-def]
+    def route(path: str, methods: list[str], write: bool = False) -> Callable[[Handler], Route]:
         def wrap(fn: Handler) -> Route:
             async def endpoint(request: Request) -> Response:
                 try:

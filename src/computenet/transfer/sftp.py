@@ -179,7 +179,7 @@ class SftpEndpoint(Endpoint):
             async with s.open(self._abs(path), "rb") as fh:
                 return bytes(await fh.read(length, offset))
 
-        return await self._do(path, op)
+        return bytes(await self._do(path, op))
 
     async def read_batch(self, paths: list[str]) -> list[bytes]:
         sem = asyncio.Semaphore(32)
