@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from tests.support.live import TOKEN, LiveServer
 
 from computenet.config import ClusterConfig, PartitionConfig, Settings
 from computenet.core.runtime import Runtime
+from tests.support.live import TOKEN, LiveServer
 
 pytestmark = pytest.mark.integration
 PROMETHEUS = shutil.which("prometheus")

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.live import TOKEN, LiveServer
 
 from computenet.accounting.service import AccountingService
 from computenet.client import Client
@@ -14,6 +13,7 @@ from computenet.config import ClusterConfig, PartitionConfig, Settings
 from computenet.core.runtime import Runtime
 from computenet.model import JobSpec
 from computenet.store import jobs as repo
+from tests.support.live import TOKEN, LiveServer
 
 
 @pytest.fixture

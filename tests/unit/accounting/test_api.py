@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from tests.support.live import LiveServer
 
 from computenet.client import Client
 from computenet.errors import ForbiddenError, QuotaError, SpecError
 from computenet.store.tables_accounting import BudgetRow, ReservationRow
+from tests.support.live import LiveServer
 
 # 2 CPUs x 30 min at the dearest partition (alpha: 0.04 per core-hour) = 0.04
 JOB = {"options": ["--wrap", "sleep 3600", "-n", "2", "--time=30"], "cwd": "/tmp"}

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx2
 import pytest
-from tests.support.live import TOKEN, LiveServer
 
 from computenet.client import Client
 from computenet.config import Settings
 from computenet.core.runtime import Runtime
+from tests.support.live import TOKEN, LiveServer
 
 from .conftest import config
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.live import TOKEN, LiveServer
 from typer.testing import CliRunner
 
 from computenet.cli import context
 from computenet.cli.main import app
+from tests.support.live import TOKEN, LiveServer
 
 from .test_api import _server, _wait
 

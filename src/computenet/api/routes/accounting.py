@@ -21,7 +21,7 @@ NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
 class BudgetSet(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     project: str = Field(pattern=NAME)
-    amount: float = Field(ge=0)
+    amount: float = Field(ge=0, le=1e15)
     soft: bool = False
     period: str = Field("month", pattern="^(month|total)$")
 
@@ -30,8 +30,8 @@ class QuotaSet(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     scope: str = Field(pattern="^(project|user)$")
     name: str = Field(pattern=NAME)
-    max_running_cpus: int | None = Field(None, ge=0)
-    max_running_gpus: int | None = Field(None, ge=0)
+    max_running_cpus: int | None = Field(None, ge=0, le=10**9)
+    max_running_gpus: int | None = Field(None, ge=0, le=10**9)
 
 
 def _project_for(who: Principal, project: str | None) -> str | None:

@@ -178,7 +178,7 @@ def list_jobs(
     name: str | None = None,
     user: str | None = Query(None, description="another user's jobs (admins)"),
     all: bool = Query(False, description="include finished jobs"),
-    cursor: int = Query(0, ge=0),
+    cursor: int = Query(0, ge=0, le=2**62),
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> Any:
     owner = who.name

@@ -63,7 +63,7 @@ def export_page(
     table: str,
     since: str | None = None,
     until: str | None = None,
-    cursor: int = Query(-1, ge=-1),
+    cursor: int = Query(-1, ge=-1, le=2**62),
     limit: int = Query(10_000, ge=1, le=100_000),
     _: Principal = Depends(admin_user),
     runtime: Runtime = Depends(get_runtime),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -42,9 +42,9 @@ class TransferReport(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     state: Literal["running", "completed", "failed", "cancelled"]
     message: str | None = Field(None, max_length=4096)
-    bytes_total: int | None = Field(None, ge=0)
-    bytes_sent: int | None = Field(None, ge=0)
-    files: int | None = Field(None, ge=0)
+    bytes_total: int | None = Field(None, ge=0, le=2**62)
+    bytes_sent: int | None = Field(None, ge=0, le=2**62)
+    files: int | None = Field(None, ge=0, le=2**62)
     result: dict[str, Any] | None = None
 
 
@@ -95,7 +95,7 @@ async def site_access(name: str, session: Session = Depends(get_session)) -> Any
 def list_transfers(
     all_users: bool = False,
     job_id: str | None = None,
-    limit: int = 100,
+    limit: int = Query(100, ge=1, le=10_000),
     who: Principal = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Any:
