@@ -106,6 +106,7 @@ async def run_workload(
                 spec = replace(spec, policy=mode)
             specs.append(repo.NewJob(spec, "bench", "bench"))
         with rt.store.session() as s:
+            _offset_ids(s)
             ids = [r.id for r in repo.create_jobs(s, specs, rt.clock.now())]
         rt.controller.wake()
         deadline = time.monotonic() + timeout_s
@@ -142,6 +143,26 @@ async def run_workload(
         return out
     finally:
         await rt.stop()
+
+
+def _offset_ids(s: Any) -> None:
+    """Start this run's job ids far from earlier runs': the clusters outlive
+    each run's database, and attempt tags are made of job ids."""
+    from sqlalchemy import delete, update
+
+    from computenet.model import JobSpec, JobState
+    from computenet.store import jobs as repo
+    from computenet.store.tables import JobEventRow, JobRow
+
+    new = repo.NewJob(JobSpec(name="id-offset"), "bench", "bench", JobState.CANCELLED)
+    (row,) = repo.create_jobs(s, [new], time.time())
+    s.execute(delete(JobEventRow).where(JobEventRow.job_id == row.id))
+    s.execute(
+        update(JobRow)
+        .where(JobRow.id == row.id)
+        .values(id=int(time.time() * 1000) % 10**9)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> dict[str, float]:
