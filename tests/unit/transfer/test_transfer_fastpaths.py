@@ -127,7 +127,7 @@ def test_batch_keeps_modes_and_mtimes(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     items = [
         BatchItem(f"d/f{mode:o}", b"x" * mode, chunks.digest(b"x" * mode), mode, 10**18 + mode)
-        for mode in (0o600, 0o644, 0o755, 0o640)
+        for mode in (0o600, 0o644, 0o755, 0o640, 0o444, 0o2750)
     ]
     run(ep.write_batch(items))
     for item in items:
