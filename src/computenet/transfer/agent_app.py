@@ -132,7 +132,14 @@ def build_app(root: Path, secret: bytes) -> Starlette:
 
     @route("/v1/mkdirs", ["POST"], write=True)
     async def mkdirs(request: Request) -> Response:
-        await local.mkdirs(_q(request, "path"))
+        """``?path=P`` for one directory, or a JSON list of paths as the body for many."""
+        if "path" in request.query_params:
+            await local.mkdirs(_q(request, "path"))
+        else:
+            paths = json.loads(await _body(request) or b"[]")
+            if not isinstance(paths, list):
+                raise SpecError("mkdirs expects a JSON list of paths")
+            await local.mkdirs_many([str(p) for p in paths])
         return JSONResponse(True)
 
     @route("/v1/begin", ["POST"], write=True)

@@ -183,6 +183,10 @@ class AgentEndpoint(Endpoint):
     async def mkdirs(self, path: str) -> None:
         await self._call("POST", "/mkdirs", params={"path": path})
 
+    async def mkdirs_many(self, paths: list[str]) -> None:
+        if paths:
+            await self._call("POST", "/mkdirs", content=json.dumps(paths).encode())
+
     async def begin(self, path: str, ident: PartIdent) -> dict[int, str]:
         body = json.dumps(ident.to_dict()).encode()
         done = await self._json("POST", "/begin", params={"path": path}, content=body)

@@ -91,6 +91,12 @@ class Endpoint(abc.ABC):
     @abc.abstractmethod
     async def mkdirs(self, path: str) -> None: ...
 
+    async def mkdirs_many(self, paths: list[str]) -> None:
+        """Every directory of a tree (with parents); endpoints behind a network
+        override this to make it one round trip rather than one per directory."""
+        for path in paths:
+            await self.mkdirs(path)
+
     @abc.abstractmethod
     async def begin(self, path: str, ident: PartIdent) -> dict[int, str]:
         """Prepare the part file; returns chunks already verified for this same source.

@@ -139,8 +139,7 @@ class Copier:
 
     async def _copy_tree(self, entries: list[Entry], files: list[Entry], target: str) -> None:
         have = await self._existing(target)
-        for d in (e for e in entries if e.is_dir):
-            await self.dst.mkdirs(join(target, d.rel))
+        await self.dst.mkdirs_many([join(target, d.rel) for d in entries if d.is_dir])
         todo: list[Entry] = []
         for f in files:
             old = have.get(f.rel)

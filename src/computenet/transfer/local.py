@@ -174,10 +174,17 @@ class LocalEndpoint(Endpoint):
 
     # ----- writing --------------------------------------------------------
     async def mkdirs(self, path: str) -> None:
-        try:
-            self.real(path).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise os_error(exc, path) from exc
+        await self.mkdirs_many([path])
+
+    async def mkdirs_many(self, paths: list[str]) -> None:
+        await self._run(self._mkdirs, paths)
+
+    def _mkdirs(self, paths: list[str]) -> None:
+        for path in paths:
+            try:
+                self.real(path).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise os_error(exc, path) from exc
 
     async def begin(self, path: str, ident: PartIdent) -> dict[int, str]:
         return await self._run(self._begin, path, ident)

@@ -139,6 +139,20 @@ def test_agent_rejects_a_chunk_whose_digest_does_not_match(agent: Agent) -> None
         run(go())
 
 
+def test_agent_makes_a_tree_of_directories_in_one_request_and_confines_each(
+    agent: Agent,
+) -> None:
+    async def go(paths: list[str]) -> None:
+        async with endpoint(agent) as site:
+            await site.mkdirs_many(paths)
+
+    run(go(["t/a/b", "t/c", "t"]))
+    assert (agent.root / "t/a/b").is_dir() and (agent.root / "t/c").is_dir()
+    with pytest.raises(ForbiddenError):
+        run(go(["t/d", "t/../../out"]))
+    assert not (agent.root.parent / "out").exists()
+
+
 def test_agent_end_check_uses_the_digests_it_took_on_arrival(agent: Agent) -> None:
     from computenet.transfer.endpoint import PartIdent
 
