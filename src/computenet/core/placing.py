@@ -1,0 +1,374 @@
+"""Pending jobs: which may start, where each goes, and its submission.
+
+A placed job's attempt rows are written (tag, no native id) before any
+cluster is asked; ``submit`` then asks the cluster whether the tag exists
+(``find``) and submits only if not, so a crash between the two never runs a
+job twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from computenet.core import speeds
+from computenet.core.dependencies import dependency_status
+from computenet.core.service import embedded_fit
+from computenet.core.tags import tag_for
+from computenet.errors import ClusterError, ConflictError
+from computenet.model import AttemptRequest, JobSpec, JobState, SnapshotJob
+from computenet.store import jobs as repo
+from computenet.store.tables import AttemptRow, JobRow
+
+if TYPE_CHECKING:
+    from computenet.core.controller import Controller
+
+BATCH = 500  # jobs placed per pass, so one huge bulk submission does not stall the API
+
+
+async def place_pending(ctrl: Controller) -> None:
+    with ctrl.store.session() as s:
+        pending = repo.list_jobs(
+            s, states=[JobState.PENDING.value], limit=BATCH, not_reason=repo.HELD
+        )
+        pending = [j for j in pending if not j.cancel_requested]
+        if not pending:
+            return
+        ready = ready_jobs(ctrl, s, pending)
+    if not ready:
+        return
+    views = speeds.with_speed(await ctrl.clusters.views(with_snapshots=True), ctrl.speed)
+    for job_id in ready:
+        try:
+            await advance_pending(ctrl, job_id, views)
+        except ConflictError:
+            continue  # someone changed it (cancel); the next pass sees the new state
+        await asyncio.sleep(0)
+
+
+def ready_jobs(ctrl: Controller, s: Session, pending: list[JobRow]) -> list[int]:
+    """Ids of pending jobs whose dependencies and array limits allow a start."""
+    now = ctrl.clock.now()
+    ready = []
+    active_by_array: dict[int, int] = defaultdict(int)
+    arrays = {j.array_job_id for j in pending if j.array_job_id is not None}
+    if arrays:
+        for row in s.scalars(
+            select(JobRow).where(
+                JobRow.array_job_id.in_(arrays),
+                JobRow.state.in_(["QUEUED", "RUNNING", "STAGING_IN"]),
+            )
+        ):
+            assert row.array_job_id is not None
+            active_by_array[row.array_job_id] += 1
+    for job in pending:
+        spec = JobSpec.from_dict(job.spec)
+        if spec.hold or (spec.begin_time is not None and spec.begin_time > now):
+            continue
+        if spec.dependency:
+            deps = {}
+            for dep in spec.dependency:
+                for ident in dep.job_ids:
+                    deps[ident] = dependency_rows(s, ident, job.owner)
+            singleton = (
+                any(d.kind.value == "singleton" for d in spec.dependency)
+                and s.scalar(
+                    select(JobRow.id).where(
+                        JobRow.name == job.name,
+                        JobRow.owner == job.owner,
+                        JobRow.id != job.id,
+                        JobRow.state.in_(["QUEUED", "RUNNING", "STAGING_IN"]),
+                    )
+                )
+                is not None
+            )
+            ok, never = dependency_status(spec.dependency, deps, singleton)
+            if never is not None:
+                repo.transition(s, job, JobState.CANCELLED, now=now, reason=never, end_time=now)
+                continue
+            if not ok:
+                if job.reason != "Dependency":
+                    repo.update_fields(s, job, now=now, reason="Dependency")
+                continue
+        if job.array_job_id is not None and spec.array and spec.array.max_running:
+            if active_by_array[job.array_job_id] >= spec.array.max_running:
+                if job.reason != "JobArrayTaskLimit":
+                    repo.update_fields(s, job, now=now, reason="JobArrayTaskLimit")
+                continue
+            active_by_array[job.array_job_id] += 1
+        if ctrl.guard is not None:
+            hold = ctrl.guard.hold_reason(s, job, spec)
+            if hold is not None:
+                if job.reason != hold:
+                    repo.update_fields(s, job, now=now, reason=hold)
+                continue
+        ready.append(job.id)
+    return ready
+
+
+def dependency_rows(s: Session, ident: str, owner: str) -> list[JobRow]:
+    if "_" in ident:
+        array_id, task = ident.split("_", 1)
+        return list(
+            s.scalars(
+                select(JobRow).where(
+                    JobRow.array_job_id == int(array_id), JobRow.array_task_id == int(task)
+                )
+            )
+        )
+    job = s.get(JobRow, int(ident))
+    if job is None:
+        return []
+    if job.array_job_id == job.id:
+        return list(s.scalars(select(JobRow).where(JobRow.array_job_id == job.id)))
+    return [job]
+
+
+async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object]) -> None:
+    from computenet.core import failover, hedge
+    from computenet.network import ClusterView, place
+
+    now = ctrl.clock.now()
+    with ctrl.store.session() as s:
+        job = repo.get_job(s, job_id)
+        if job.state != JobState.PENDING.value or job.cancel_requested:
+            return
+        spec = JobSpec.from_dict(job.spec)
+        attempt = repo.latest_attempt(s, job)
+        resume = (
+            attempt is not None
+            and attempt.native_id is None
+            and attempt.state == "PENDING"
+            and not hedge.is_moved(attempt)
+        )
+        if resume and attempt is not None and ctrl.clusters.is_down(attempt.cluster):
+            # A submission that may or may not have reached a cluster that is
+            # now down: place it elsewhere, and look for it there on recovery.
+            attempt.reason = (
+                f"{hedge.MOVED}cluster {attempt.cluster} down before the submission "
+                "was confirmed; cancel there when it answers"
+            )
+            resume = False
+        if resume and attempt is not None:
+            # A submission that may or may not have reached the cluster (crash).
+            copies = [(attempt.number, attempt.cluster, attempt.partition)]
+        else:
+            usable = []
+            for _name, view in failover.views_without(
+                views, failover.avoid_clusters(attempt)
+            ).items():
+                assert isinstance(view, ClusterView)
+                _, why = embedded_fit(spec, view.info)
+                if why is None:
+                    usable.append(view)
+            if ctrl.guard is not None:
+                left = ctrl.guard.budget_left(s, job.project)
+                if left is not None:
+                    usable = [replace(v, budget_left=left) for v in usable]
+            policy = spec.policy or ctrl.settings.default_policy
+            placement = place(spec, usable, now=now, policy=policy)
+            if placement.chosen is None and failover.avoid_clusters(attempt):
+                # Only the cluster that failed it can run it: better there than nowhere.
+                everyone = [v for v in views.values() if isinstance(v, ClusterView)]
+                usable = [v for v in everyone if embedded_fit(spec, v.info)[1] is None]
+                placement = place(spec, usable, now=now, policy=policy)
+            if placement.chosen is None:
+                reason = (
+                    "Resources" if not placement.reason else f"Placement: {placement.reason}"[:500]
+                )
+                if job.reason != reason:
+                    repo.update_fields(
+                        s, job, now=now, reason=reason, placement=placement.to_dict()
+                    )
+                return
+            picks = hedge.pick_copies(placement.candidates, placement.chosen, spec.hedge or 1)
+            first = hedge.next_number(s, job.id)
+            moved = failover.move_reason(attempt)
+            copies = []
+            for i, cand in enumerate(picks):
+                number = first + i
+                note = f"hedge copy {i + 1} of {len(picks)}" if len(picks) > 1 else None
+                s.add(
+                    AttemptRow(
+                        job_id=job.id,
+                        number=number,
+                        cluster=cand.cluster,
+                        partition=cand.partition,
+                        tag=tag_for(job.id, number),
+                        native_id=None,
+                        state="PENDING",
+                        reason="; ".join(x for x in (moved, note) if x) or None,
+                        submit_time=now,
+                        predicted_start=cand.predicted_start,
+                        predicted_end=cand.predicted_end,
+                    )
+                )
+                copies.append((number, cand.cluster, cand.partition))
+                note_queued(views, cand.cluster, job, spec, cand.partition, now)
+            record = failover.placement_carry(job.placement, placement.to_dict())
+            if len(picks) > 1:
+                record["hedge"] = {
+                    "asked": spec.hedge,
+                    "copies": [{"attempt": n, "cluster": c} for n, c, _ in copies],
+                }
+            fitted, _ = embedded_fit(spec, views[placement.chosen].info)  # type: ignore[attr-defined]
+            repo.update_fields(
+                s,
+                job,
+                now=now,
+                cluster=placement.chosen,
+                partition=placement.partition,
+                placement=record,
+                attempt_count=first,
+                spec=(fitted or spec).to_dict(),
+                reason=moved or "Submitting",
+            )
+        base = JobSpec.from_dict(job.spec)
+        requests = []
+        for number, cluster, partition in copies:
+            cspec = base
+            if cluster != job.cluster and cluster in views:
+                cspec = embedded_fit(spec, views[cluster].info)[0] or spec  # type: ignore[attr-defined]
+            requests.append(
+                (
+                    cluster,
+                    AttemptRequest(
+                        tag=tag_for(job.id, number),
+                        job_id=str(job.id),
+                        attempt=number,
+                        spec=cspec,
+                        partition=partition,
+                        owner=job.owner,
+                        array_job_id=(
+                            str(job.array_job_id) if job.array_job_id is not None else None
+                        ),
+                        array_task_id=job.array_task_id,
+                    ),
+                )
+            )
+    for cluster, request in requests:
+        await submit(ctrl, job_id, cluster, request)
+
+
+def note_queued(
+    views: dict[str, object],
+    cluster: str,
+    job: JobRow,
+    spec: JobSpec,
+    partition: str | None,
+    now: float,
+) -> None:
+    """Count a job just placed in the cluster's view, so the next placement sees it."""
+    view = views.get(cluster)
+    snap = getattr(view, "snapshot", None)
+    if view is None or snap is None:
+        return
+    entry = SnapshotJob(
+        native_id=f"placed-{job.id}",
+        partition=partition or "",
+        cpus=spec.cpus,
+        nodes=spec.node_count,
+        time_limit_s=spec.time_limit_s or 3600,
+        submit_time=now,
+        gpus=spec.total_gpus,
+    )
+    entry = speeds.shorten(entry, getattr(view, "speed", {}).get("*", 1.0))
+    views[cluster] = replace(view, snapshot=replace(snap, pending=(*snap.pending, entry)))  # type: ignore[type-var]
+
+
+async def submit_copy(ctrl: Controller, job_id: int, attempt_id: int) -> None:
+    """Submit (or find) one written attempt, e.g. a hedge copy after a crash."""
+    with ctrl.store.session() as s:
+        a = s.get(AttemptRow, attempt_id)
+        job = repo.get_job(s, job_id)
+        if a is None or a.native_id is not None or a.state != "PENDING":
+            return
+        cluster = a.cluster
+        request = AttemptRequest(
+            tag=a.tag,
+            job_id=str(job.id),
+            attempt=a.number,
+            spec=JobSpec.from_dict(job.spec),
+            partition=a.partition,
+            owner=job.owner,
+            array_job_id=str(job.array_job_id) if job.array_job_id is not None else None,
+            array_task_id=job.array_task_id,
+        )
+    await submit(ctrl, job_id, cluster, request)
+
+
+def attempt_row(s: Session, job_id: int, number: int) -> AttemptRow | None:
+    return s.scalar(
+        select(AttemptRow).where(AttemptRow.job_id == job_id, AttemptRow.number == number)
+    )
+
+
+async def submit(ctrl: Controller, job_id: int, cluster: str, request: AttemptRequest) -> None:
+    from computenet.core.hedge import is_moved, live_copies
+
+    adapter = ctrl.adapters.get(cluster)
+    if adapter is None:
+        return  # removed meanwhile; the attempt is resolved with its cluster
+    now = ctrl.clock.now()
+    try:
+        native = await adapter.find(request.tag)
+        if native is None:
+            native = await adapter.submit(request)
+    except ClusterError as exc:
+        ctrl.clusters.failed(cluster, exc)
+        with ctrl.store.session() as s:
+            job = repo.get_job(s, job_id)
+            attempt = attempt_row(s, job_id, request.attempt)
+            current = job.attempt_count == request.attempt
+            if exc.transient:
+                if current and job.state == JobState.PENDING.value:
+                    repo.update_fields(s, job, now=now, reason=f"ClusterUnavailable: {exc}")
+                return
+            if attempt is not None:
+                attempt.state, attempt.reason, attempt.end_time = "FAILED", str(exc), now
+            if not current or JobState(job.state).terminal:
+                return
+            other = next(
+                (a for a in live_copies(s, job_id) if not is_moved(a)),
+                None,
+            )
+            if other is not None:  # another copy of a hedged job carries on
+                repo.update_fields(
+                    s,
+                    job,
+                    now=now,
+                    attempt_count=other.number,
+                    cluster=other.cluster,
+                    partition=other.partition,
+                )
+                if other.native_id is not None and job.state == JobState.PENDING.value:
+                    repo.transition(
+                        s, job, JobState.QUEUED, now=now, reason=None, attempt=other.number
+                    )
+                return
+            repo.transition(
+                s,
+                job,
+                JobState.FAILED,
+                now=now,
+                reason=f"{cluster}: {exc}",
+                attempt=request.attempt,
+                end_time=now,
+            )
+        return
+    ctrl.clusters.succeeded(cluster)
+    with ctrl.store.session() as s:
+        job = repo.get_job(s, job_id)
+        attempt = attempt_row(s, job_id, request.attempt)
+        if attempt is None:
+            return
+        attempt.native_id = native
+        if attempt.state == "PENDING":
+            attempt.state = JobState.QUEUED.value
+        if job.attempt_count == request.attempt and job.state == JobState.PENDING.value:
+            repo.transition(s, job, JobState.QUEUED, now=now, reason=None, attempt=request.attempt)
