@@ -193,7 +193,7 @@ class LocalEndpoint(Endpoint):
         final, part, manifest = self._part(path)
         if final.is_dir():
             raise TransferError(f"destination {path} is a directory")
-        done = self._read_manifest(manifest, part, ident)
+        done = local_io.read_manifest(manifest, part, ident.to_dict(), ident.size)
         if done is not None:
             try:  # chunks above this line were checked by an earlier run; verify re-reads them
                 with open(manifest, "a") as fh:
@@ -215,23 +215,6 @@ class LocalEndpoint(Endpoint):
             manifest.unlink(missing_ok=True)
             raise os_error(exc, path) from exc
         return {}
-
-    @staticmethod
-    def _read_manifest(manifest: Path, part: Path, ident: PartIdent) -> dict[int, str] | None:
-        try:
-            lines = manifest.read_text().splitlines()
-            if not lines or json.loads(lines[0]) != ident.to_dict():
-                return None
-            if part.stat().st_size != ident.size:
-                return None
-        except (OSError, ValueError):
-            return None
-        done: dict[int, str] = {}
-        for line in lines[1:]:
-            index, _, dig = line.partition(" ")
-            if index.isdigit() and len(dig) == 64:
-                done[int(index)] = dig
-        return done
 
     async def write_chunk(
         self,

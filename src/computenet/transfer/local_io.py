@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 import blake3
@@ -92,6 +94,25 @@ def read_small(path: str | os.PathLike[str], size_hint: int) -> bytes:
         return b"".join(parts)
     finally:
         os.close(fd)
+
+
+def read_manifest(
+    manifest: Path, part: Path, ident: dict[str, object], size: int
+) -> dict[int, str] | None:
+    """Chunks a manifest calls verified, when it was made for this same source
+    (``ident``) and its part file is whole; None when it must start afresh."""
+    try:
+        lines = manifest.read_text().splitlines()
+        if not lines or json.loads(lines[0]) != ident or part.stat().st_size != size:
+            return None
+    except (OSError, ValueError):
+        return None
+    done: dict[int, str] = {}
+    for line in lines[1:]:
+        index, _, dig = line.partition(" ")
+        if index.isdigit() and len(dig) == 64:
+            done[int(index)] = dig
+    return done
 
 
 def arrival_digests(manifest_lines: list[str]) -> dict[int, str]:
