@@ -162,6 +162,8 @@ class Settings(BaseSettings):
     project: str = "default"
     default_policy: str = "fastest"
     controller_interval_s: float = 0.25
+    #: the link assumed between a job's input data and a cluster at another site
+    staging_bandwidth_bytes_per_s: float = 100e6
     max_script_bytes: int = 1 << 20
     max_bulk_jobs: int = 20_000
     max_array_size: int = 10_001

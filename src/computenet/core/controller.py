@@ -24,6 +24,7 @@ from computenet.config import Settings
 from computenet.core import failover, hedge, placing, polling, speeds
 from computenet.core.cluster_state import ClusterStates
 from computenet.core.service import accounting_guard
+from computenet.core.staging_steps import StagingTasks
 from computenet.core.tags import is_tag, tag_for
 from computenet.errors import ClusterError
 from computenet.model import JobState
@@ -73,6 +74,8 @@ class Controller:
         #: run time per requested time, per app and cluster, learned from completed attempts
         self.speed = SpeedModel()
         speeds.warm(self.speed, store)
+        #: background copies of jobs' inputs and outputs, one per job
+        self.staging = StagingTasks(self)
 
     # ----- lifecycle -----------------------------------------------------
     def start(self) -> None:
@@ -81,6 +84,7 @@ class Controller:
         self._task = asyncio.create_task(self._run(), name="controller")
 
     async def stop(self) -> None:
+        await self.staging.stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -136,6 +140,7 @@ class Controller:
             self._lease_renew_at = now + LEASE_TTL_S / 3
         await self.clusters.probe()
         await self._handle_cancels()
+        self.staging.resume()
         await failover.move_off_down(self)
         await placing.place_pending(self)
         await polling.poll_active(self)
@@ -155,7 +160,7 @@ class Controller:
             todo: list[tuple[str, str]] = []
             for job in rows:
                 copies = hedge.live_copies(s, job.id)
-                if job.state == "PENDING" and not any(a.native_id for a in copies):
+                if job.state in ("PENDING", "STAGING_IN") and not any(a.native_id for a in copies):
                     # Nothing confirmed at any cluster: cancel now, and by tag
                     # in case a submission got through unconfirmed.
                     todo.extend((a.cluster, a.tag) for a in copies)

@@ -116,7 +116,11 @@ async def resolve(
         others = [a for a in copies if a is not current]
         if not others:
             return []
-        finished = JobState(job.state).terminal or job.cancel_requested
+        finished = (
+            JobState(job.state).terminal
+            or job.state == JobState.STAGING_OUT.value
+            or job.cancel_requested
+        )
         started: dict[int, float] = {}
         for a in copies:
             t = _started_at(a, found.get(a.id), now)
@@ -231,6 +235,7 @@ async def confirm_copies(ctrl: Controller) -> None:
                     AttemptRow.state == "PENDING",
                     AttemptRow.native_id.is_(None),
                     (AttemptRow.number != JobRow.attempt_count) | (JobRow.state != "PENDING"),
+                    JobRow.state != "STAGING_IN",  # its staging task submits them
                 )
                 .limit(500)
             )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from computenet.core import speeds
+from computenet.core import speeds, staging_steps
 from computenet.core.dependencies import dependency_status
 from computenet.core.service import embedded_fit
 from computenet.core.tags import tag_for
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from computenet.core.controller import Controller
 
 BATCH = 500  # jobs placed per pass, so one huge bulk submission does not stall the API
+#: a job in these states goes QUEUED once its attempt is confirmed at the cluster
+WAITING = (JobState.PENDING.value, JobState.STAGING_IN.value)
 
 
 async def place_pending(ctrl: Controller) -> None:
@@ -134,6 +136,7 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
     from computenet.network import ClusterView, place
 
     now = ctrl.clock.now()
+    staged = False
     with ctrl.store.session() as s:
         job = repo.get_job(s, job_id)
         if job.state != JobState.PENDING.value or job.cancel_requested:
@@ -171,12 +174,14 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                 if left is not None:
                     usable = [replace(v, budget_left=left) for v in usable]
             policy = spec.policy or ctrl.settings.default_policy
-            placement = place(spec, usable, now=now, policy=policy)
+            usable, size = staging_steps.views_for(ctrl, spec, usable)
+            placement = place(spec, usable, now=now, policy=policy, input_bytes=size)
             if placement.chosen is None and failover.avoid_clusters(attempt):
                 # Only the cluster that failed it can run it: better there than nowhere.
                 everyone = [v for v in views.values() if isinstance(v, ClusterView)]
                 usable = [v for v in everyone if embedded_fit(spec, v.info)[1] is None]
-                placement = place(spec, usable, now=now, policy=policy)
+                usable, _ = staging_steps.views_for(ctrl, spec, usable)
+                placement = place(spec, usable, now=now, policy=policy, input_bytes=size)
             if placement.chosen is None:
                 reason = (
                     "Resources" if not placement.reason else f"Placement: {placement.reason}"[:500]
@@ -228,9 +233,12 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                 spec=(fitted or spec).to_dict(),
                 reason=moved or "Submitting",
             )
+            if spec.inputs:  # the data first; the staging task submits
+                staging_steps.begin_stage_in(ctrl, s, job, spec, now)
+                staged = True
         base = JobSpec.from_dict(job.spec)
         requests = []
-        for number, cluster, partition in copies:
+        for number, cluster, partition in [] if staged else copies:
             cspec = base
             if cluster != job.cluster and cluster in views:
                 cspec = embedded_fit(spec, views[cluster].info)[0] or spec  # type: ignore[attr-defined]
@@ -251,6 +259,8 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                     ),
                 )
             )
+    if staged:
+        ctrl.staging.start(job_id, JobState.STAGING_IN.value)
     for cluster, request in requests:
         await submit(ctrl, job_id, cluster, request)
 
@@ -346,7 +356,7 @@ async def submit(ctrl: Controller, job_id: int, cluster: str, request: AttemptRe
                     cluster=other.cluster,
                     partition=other.partition,
                 )
-                if other.native_id is not None and job.state == JobState.PENDING.value:
+                if other.native_id is not None and job.state in WAITING:
                     repo.transition(
                         s, job, JobState.QUEUED, now=now, reason=None, attempt=other.number
                     )
@@ -370,5 +380,5 @@ async def submit(ctrl: Controller, job_id: int, cluster: str, request: AttemptRe
         attempt.native_id = native
         if attempt.state == "PENDING":
             attempt.state = JobState.QUEUED.value
-        if job.attempt_count == request.attempt and job.state == JobState.PENDING.value:
+        if job.attempt_count == request.attempt and job.state in WAITING:
             repo.transition(s, job, JobState.QUEUED, now=now, reason=None, attempt=request.attempt)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from computenet.core import speeds
+from computenet.core import speeds, staging_steps
 from computenet.errors import ClusterError, ComputeNetError
 from computenet.model import AttemptStatus, JobSpec, JobState
 from computenet.store import jobs as repo
@@ -95,7 +95,8 @@ async def poll_active(ctrl: Controller) -> None:
             await hedge.cancel_copies(ctrl, todo)
         if several:
             with ctrl.store.session() as s:
-                ended = JobState(repo.get_job(s, job_id).state).terminal
+                now_state = repo.get_job(s, job_id).state
+                ended = JobState(now_state).terminal or now_state == JobState.STAGING_OUT.value
             if ended:  # the job just ended: its other copies go too
                 await hedge.cancel_copies(ctrl, await hedge.resolve(ctrl, job_id, {}))
 
@@ -109,6 +110,7 @@ async def apply_status(ctrl: Controller, cluster: str, job_id: int, status: Atte
         with contextlib.suppress(ComputeNetError):
             if adapter is not None:
                 usage = (await adapter.usage([status.native_id])).get(status.native_id)
+    stage_out = False
     with ctrl.store.session() as s:
         job = repo.get_job(s, job_id)
         attempt = repo.latest_attempt(s, job)
@@ -160,6 +162,9 @@ async def apply_status(ctrl: Controller, cluster: str, job_id: int, status: Atte
                 reason=f"REQUEUED_FAILOVER: {state.value} on {cluster}",
             )
             ctrl.wake()
+        elif state.terminal and staging_steps.needs_stage_out(JobSpec.from_dict(job.spec), attempt):
+            staging_steps.begin_stage_out(s, job, attempt, now)
+            stage_out = True
         elif state.terminal:
             repo.transition(
                 s,
@@ -172,3 +177,5 @@ async def apply_status(ctrl: Controller, cluster: str, job_id: int, status: Atte
                 end_time=status.end_time or now,
                 start_time=job.start_time or status.start_time,
             )
+    if stage_out:
+        ctrl.staging.start(job_id, JobState.STAGING_OUT.value)
