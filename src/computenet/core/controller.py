@@ -1,6 +1,6 @@
 """The controller: a reconcile loop that moves every live job one step on.
 
-Each step is idempotent. A submission is tagged ``cn-<job>-<attempt>``; the
+Each step is idempotent. A submission is tagged (``core.tags``); the
 attempt row is written (without a native id) before the cluster is asked,
 so after a crash the controller first asks the cluster whether that tag
 exists (``find``) and submits only if it does not: no job is lost and none
@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from computenet.clock import Clock
 from computenet.config import Settings
-from computenet.core import failover, hedge, placing, polling, speeds
+from computenet.core import failover, hedge, placing, polling, speeds, tags
 from computenet.core.cluster_state import ClusterStates
 from computenet.core.service import accounting_guard
 from computenet.core.staging_steps import StagingTasks
@@ -54,9 +54,17 @@ MIN_GAP_S = 0.02
 
 class Controller:
     def __init__(
-        self, store: Store, adapters: dict[str, ClusterAdapter], settings: Settings, clock: Clock
+        self,
+        store: Store,
+        adapters: dict[str, ClusterAdapter],
+        settings: Settings,
+        clock: Clock,
+        *,
+        network_id: str | None = None,
     ) -> None:
         self.store = store
+        #: this database's network id, part of every attempt tag
+        self.network_id = network_id or tags.network_id(store, now=clock.now())
         self.adapters = adapters
         self.settings = settings
         self.clock = clock
@@ -121,6 +129,10 @@ class Controller:
     async def step(self) -> None:
         async with self.lock:
             await self._step()
+
+    def tag_for(self, job_id: int, attempt: int) -> str:
+        """The tag of a job's attempt in this network."""
+        return tag_for(self.network_id, job_id, attempt)
 
     def mark_cancel_sent(self, cluster: str, native_id: str) -> None:
         self._cancel_sent.add((cluster, native_id))

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from computenet.core import speeds, staging_steps
 from computenet.core.dependencies import dependency_status
 from computenet.core.service import embedded_fit
-from computenet.core.tags import tag_for
 from computenet.errors import ClusterError, ConflictError
 from computenet.model import AttemptRequest, JobSpec, JobState, SnapshotJob
 from computenet.store import jobs as repo
@@ -204,7 +203,7 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                         number=number,
                         cluster=cand.cluster,
                         partition=cand.partition,
-                        tag=tag_for(job.id, number),
+                        tag=ctrl.tag_for(job.id, number),
                         native_id=None,
                         state="PENDING",
                         reason="; ".join(x for x in (moved, note) if x) or None,
@@ -246,7 +245,7 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                 (
                     cluster,
                     AttemptRequest(
-                        tag=tag_for(job.id, number),
+                        tag=ctrl.tag_for(job.id, number),
                         job_id=str(job.id),
                         attempt=number,
                         spec=cspec,

@@ -130,8 +130,13 @@ class Runtime:
         self.cluster_configs: dict[str, ClusterConfig] = {c.name: c for c in settings.clusters}
         self._load_api_clusters()
         from computenet.core.controller import Controller
+        from computenet.core.tags import network_id
 
-        self.controller = Controller(self.store, self.adapters, settings, self.clock)
+        #: this database's network id (made once per database), part of every attempt tag
+        self.network_id = network_id(self.store, now=self.clock.now())
+        self.controller = Controller(
+            self.store, self.adapters, settings, self.clock, network_id=self.network_id
+        )
         self.controller.clusters.listeners.append(self._save_health)
         self.controller.clusters.preflight = self._preflight
         self.services: list[Service] = [make(self) for make in _optional_services()]

@@ -1,4 +1,4 @@
-"""Core tables: users, clusters, jobs, attempts, job_events.
+"""Core tables: users, clusters, jobs, attempts, job_events, leases, network.
 
 Times are UTC seconds since the epoch (float). ``jobs.version`` is bumped on
 every change and used for compare-and-set; ``job_events`` is append-only.
@@ -111,3 +111,13 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(256))
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class NetworkRow(Base):
+    """This database's network: one row, made once, whose id goes into every
+    attempt tag so two networks sharing a cluster never adopt each other's jobs."""
+
+    __tablename__ = "network"
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)

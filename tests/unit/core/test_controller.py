@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from computenet.clock import FakeClock
 from computenet.clusters.fake import FakeCluster
 from computenet.core.controller import tag_for
@@ -79,7 +81,7 @@ async def test_crash_after_submission_adopts_instead_of_resubmitting(runtime: Ru
     spec = JobSpec(name="once", command="sleep 1000", time_limit_s=3600)
     (job_id,) = submit(runtime, spec)
     alpha = fake(runtime, "alpha")
-    tag = tag_for(job_id, 1)
+    tag = tag_for(runtime.network_id, job_id, 1)
     with runtime.store.session() as s:
         job = repo.get_job(s, job_id)
         s.add(
@@ -118,7 +120,7 @@ async def test_crash_before_submission_submits_exactly_once(runtime: Runtime) ->
                 number=1,
                 cluster="beta",
                 partition="cheap",
-                tag=tag_for(job_id, 1),
+                tag=tag_for(runtime.network_id, job_id, 1),
                 native_id=None,
                 state="PENDING",
                 submit_time=runtime.clock.now(),
@@ -127,7 +129,8 @@ async def test_crash_before_submission_submits_exactly_once(runtime: Runtime) ->
         repo.update_fields(s, job, now=runtime.clock.now(), attempt_count=1, cluster="beta")
     await runtime.controller.step()
     await runtime.controller.step()
-    assert [r.tag for r in fake(runtime, "beta").submitted] == [tag_for(job_id, 1)]
+    expected = tag_for(runtime.network_id, job_id, 1)
+    assert [r.tag for r in fake(runtime, "beta").submitted] == [expected]
     assert fake(runtime, "alpha").submitted == []
     assert state(runtime, job_id) == "RUNNING"
 
@@ -227,3 +230,43 @@ async def test_unreachable_cluster_is_marked_down_and_avoided(runtime: Runtime) 
     assert health.value in ("DEGRADED", "DOWN")
     with runtime.store.session() as s:
         assert repo.get_job(s, ids[0]).cluster == "beta"
+
+
+async def test_two_databases_tag_the_same_job_differently(
+    runtime: Runtime, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Two networks sharing a cluster must never adopt each other's jobs."""
+    from computenet.config import Settings
+
+    other = Runtime(
+        Settings(
+            data_dir=tmp_path / "other-data",
+            state_dir=tmp_path / "other-state",
+            clusters=runtime.settings.clusters,
+            token="cn_test_token",
+        ),
+        clock=clock,
+        adapters=runtime.adapters,
+    )
+    try:
+        await other.controller.clusters.refresh()
+        spec = JobSpec(name="same", command="sleep 100", time_limit_s=600, clusters=("alpha",))
+        assert submit(runtime, spec) == submit(other, spec) == [1]
+        await runtime.controller.step()
+        await other.controller.step()
+        tags = [r.tag for r in fake(runtime, "alpha").submitted]
+        assert len(tags) == 2 and tags[0] != tags[1]
+        assert tags[0] == tag_for(runtime.network_id, 1, 1)
+        assert tags[1] == tag_for(other.network_id, 1, 1)
+        assert len({runtime.network_id, other.network_id}) == 2
+        assert all(len(n) == 8 and int(n, 16) >= 0 for n in (runtime.network_id, other.network_id))
+    finally:
+        other.store.close()
+
+
+async def test_the_network_id_is_kept_across_restarts(runtime: Runtime, clock: FakeClock) -> None:
+    again = Runtime(runtime.settings, clock=clock, adapters=runtime.adapters)
+    try:
+        assert again.network_id == runtime.network_id == runtime.controller.network_id
+    finally:
+        again.store.close()

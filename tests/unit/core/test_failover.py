@@ -144,7 +144,7 @@ async def test_queued_job_moves_off_a_down_cluster_and_the_old_copy_is_cancelled
     first, second = attempts(manual, job_id)
     assert second.cluster == "beta" and second.state == "QUEUED"
     assert second.reason == "REQUEUED_FAILOVER: cluster alpha down"
-    assert second.tag == tag_for(job_id, 2)
+    assert second.tag == tag_for(manual.network_id, job_id, 2)
     assert first.state == "QUEUED" and (first.reason or "").startswith("moved: cluster alpha down")
     with manual.store.session() as s:
         path = [(e.from_state, e.to_state, e.reason) for e in repo.events(s, job_id)]
@@ -251,7 +251,7 @@ async def _unconfirmed_on_alpha(rt: Runtime, *, reached: bool) -> int:
                 number=1,
                 cluster="alpha",
                 partition="cpu",
-                tag=tag_for(job_id, 1),
+                tag=tag_for(rt.network_id, job_id, 1),
                 native_id=None,
                 state="PENDING",
                 submit_time=rt.clock.now(),
@@ -261,7 +261,7 @@ async def _unconfirmed_on_alpha(rt: Runtime, *, reached: bool) -> int:
     if reached:
         await fake(rt, "alpha").submit(
             AttemptRequest(
-                tag=tag_for(job_id, 1),
+                tag=tag_for(rt.network_id, job_id, 1),
                 job_id=str(job_id),
                 attempt=1,
                 spec=SPEC,

@@ -178,7 +178,7 @@ async def test_crash_between_two_copies_submits_the_second_once(rt: Runtime) -> 
                     number=number,
                     cluster=cluster,
                     partition=part,
-                    tag=tag_for(job_id, number),
+                    tag=tag_for(rt.network_id, job_id, number),
                     native_id=None,
                     state="PENDING",
                     submit_time=now,
@@ -187,7 +187,7 @@ async def test_crash_between_two_copies_submits_the_second_once(rt: Runtime) -> 
         repo.update_fields(s, row, now=now, attempt_count=1, cluster="alpha")
     await fake(rt, "beta").submit(
         AttemptRequest(
-            tag=tag_for(job_id, 2),
+            tag=tag_for(rt.network_id, job_id, 2),
             job_id=str(job_id),
             attempt=2,
             spec=SPEC,
@@ -197,8 +197,8 @@ async def test_crash_between_two_copies_submits_the_second_once(rt: Runtime) -> 
     )
     await rt.controller.step()
     await rt.controller.step()
-    assert [r.tag for r in fake(rt, "alpha").submitted] == [tag_for(job_id, 1)]
-    assert [r.tag for r in fake(rt, "beta").submitted] == [tag_for(job_id, 2)]
+    assert [r.tag for r in fake(rt, "alpha").submitted] == [tag_for(rt.network_id, job_id, 1)]
+    assert [r.tag for r in fake(rt, "beta").submitted] == [tag_for(rt.network_id, job_id, 2)]
     assert [a.state for a in attempts(rt, job_id)] == ["QUEUED", "QUEUED"]
     assert job(rt, job_id).state == "QUEUED"
 
@@ -214,7 +214,8 @@ async def test_crash_before_the_second_copy_reached_its_cluster_submits_it(rt: R
     fake(rt, second.cluster)._jobs.clear()
     fake(rt, second.cluster).submitted.clear()
     await rt.controller.step()
-    assert [r.tag for r in fake(rt, second.cluster).submitted] == [tag_for(job_id, 2)]
+    expected = tag_for(rt.network_id, job_id, 2)
+    assert [r.tag for r in fake(rt, second.cluster).submitted] == [expected]
     assert attempts(rt, job_id)[1].state == "QUEUED"
 
 

@@ -1,4 +1,4 @@
-"""Core tables: users, clusters, jobs, attempts, job_events.
+"""Core tables: users, clusters, jobs, attempts, job_events, leases, network.
 
 Revision ID: 0001
 Revises:
@@ -112,8 +112,14 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(256), nullable=False),
         sa.Column("expires_at", sa.Float, nullable=False),
     )
+    op.create_table(
+        "network",
+        sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("id", sa.String(16), nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
 
 
 def downgrade() -> None:
-    for table in ("leases", "job_events", "attempts", "jobs", "clusters", "users"):
+    for table in ("network", "leases", "job_events", "attempts", "jobs", "clusters", "users"):
         op.drop_table(table)
