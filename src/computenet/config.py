@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     user: str = Field(default_factory=lambda: os.environ.get("USER") or "local")
     project: str = "default"
     default_policy: str = "fastest"
+    # The cluster jobs stay on under the local-first policy until its predicted
+    # wait passes the threshold (bursting); None: no home.
+    home_cluster: str | None = None
     controller_interval_s: float = 0.25
     #: the link assumed between a job's input data and a cluster at another site
     staging_bandwidth_bytes_per_s: float = 100e6

@@ -74,6 +74,8 @@ class ClusterStates:
     ) -> None:
         self.adapters = adapters
         self.clock = clock
+        #: the home cluster of the local-first policy (settings.home_cluster)
+        self.home: str | None = None
         self.policy = policy
         self._status: dict[str, ClusterStatus] = {name: ClusterStatus() for name in adapters}
         self.listeners: list[HealthListener] = []
@@ -248,7 +250,9 @@ class ClusterStates:
                     except ClusterError as exc:
                         self.failed(name, exc, probe=True)
                         health = ClusterHealth.DOWN
-            out[name] = ClusterView(info=st.info, snapshot=snap, health=health)
+            out[name] = ClusterView(
+                info=st.info, snapshot=snap, health=health, home=name == self.home
+            )
         return out
 
     def describe(self) -> list[dict[str, Any]]:

@@ -69,6 +69,7 @@ class Controller:
         self.settings = settings
         self.clock = clock
         self.clusters = ClusterStates(adapters, clock)
+        self.clusters.home = settings.home_cluster
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None

@@ -270,3 +270,29 @@ async def test_the_network_id_is_kept_across_restarts(runtime: Runtime, clock: F
         assert again.network_id == runtime.network_id == runtime.controller.network_id
     finally:
         again.store.close()
+
+
+async def test_local_first_stays_home_until_bursting_pays(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """beta is the home cluster: local-first keeps a job there although alpha
+    would finish sooner, until beta's predicted wait passes the threshold."""
+    runtime.controller.clusters.home = "beta"
+    (first,) = submit(
+        runtime,
+        JobSpec(name="h1", command="sleep 3000", time_limit_s=3600, ntasks=4, policy="local-first"),
+    )
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        assert repo.get_job(s, first).cluster == "beta"
+    # beta is now full for an hour: the next job bursts to alpha.
+    await runtime.controller.step()
+    (second,) = submit(
+        runtime,
+        JobSpec(name="h2", command="sleep 10", time_limit_s=600, ntasks=4, policy="local-first"),
+    )
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        job = repo.get_job(s, second)
+        assert job.cluster == "alpha"
+        assert job.placement is not None and job.placement["policy"] == "local-first"
