@@ -71,8 +71,13 @@ async def run_workload(
     *,
     on_poll: Callable[[Any], Awaitable[None]] | None = None,
     timeout_s: float = 900.0,
+    warmup: Sequence[Item] = (),
 ) -> list[dict[str, Any]]:
-    """Run the items through a fresh in-process runtime; one record per job."""
+    """Run the items through a fresh in-process runtime; one record per job.
+
+    ``warmup`` jobs run to the end first (and are not recorded), so the
+    broker has finished jobs to learn each cluster's speed factors from, as
+    a live network does."""
     from computenet.config import ClusterConfig, Settings
     from computenet.core.runtime import Runtime
     from computenet.model import JobSpec
@@ -90,11 +95,29 @@ async def run_workload(
         clusters=clusters,
         token="cn_bench_token",
         controller_interval_s=0.2,
+        home_cluster=names[0],  # the local-first policy's home
     )
     rt = Runtime(settings)
     await rt.start()
     try:
         base = JobSpec(name="bench", time_limit_s=60, workdir=str(workdir))
+        if warmup:
+            warm = [
+                repo.NewJob(
+                    replace(base, name="warmup", command=f"sleep {it.sleep_s}", ntasks=it.cpus),
+                    "bench",
+                    "bench",
+                )
+                for it in warmup
+            ]
+            with rt.store.session() as s:
+                repo.create_jobs(s, warm, rt.clock.now())
+            rt.controller.wake()
+            while True:
+                with rt.store.session() as s:
+                    if not repo.count_jobs(s, ["PENDING", "QUEUED", "RUNNING", "STAGING_IN"]):
+                        break
+                await asyncio.sleep(0.5)
         specs = []
         for i, it in enumerate(items):
             spec = replace(base, command=f"sleep {it.sleep_s}", ntasks=it.cpus)

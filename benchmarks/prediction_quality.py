@@ -35,8 +35,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=80)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=12,
+        help="jobs run to the end first, for the broker to learn from",
+    )
     args = parser.parse_args()
     items = workload(args.jobs, args.seed)
+    warm = workload(args.warmup, args.seed + 1000) if args.warmup else []
     root = Path(tempfile.mkdtemp(prefix="cn-bench-pred-"))
     slurm_first: dict[tuple[str, str], float] = {}
 
@@ -64,7 +71,9 @@ def main() -> None:
 
     try:
         confs = start_clusters(root, 2, "p")
-        records = asyncio.run(run_workload(confs, items, "fastest", root, on_poll=ask_slurm))
+        records = asyncio.run(
+            run_workload(confs, items, "fastest", root, on_poll=ask_slurm, warmup=warm)
+        )
     finally:
         stop_clusters(root)
     broker, slurm, estimated = [], [], 0

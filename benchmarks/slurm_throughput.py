@@ -83,7 +83,7 @@ def main() -> None:
                 "figure": "slurm_throughput",
                 "value": round(rate, 2),
                 "unit": "jobs/s",
-                "baseline": "200 trivial jobs on a default-configured dev cluster (notes/local-slurm.md)",
+                "baseline": "200 trivial jobs, default dev cluster (notes/local-slurm.md)",
                 "baseline_value": round(BASELINE_PER_S, 2),
                 "ratio": round(rate / BASELINE_PER_S, 2),
                 "goal": "at least the baseline (the dev cluster adds sched_min_interval=0)",
