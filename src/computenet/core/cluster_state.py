@@ -16,6 +16,7 @@ at run time appear here on the next call.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,6 +179,9 @@ class ClusterStates:
             except ClusterError as exc:
                 self.failed(name, exc, probe=True)
 
+    def _probe_done(self, name: str, _task: asyncio.Task[None]) -> None:
+        self._probing.pop(name, None)
+
     async def probe(self) -> None:
         """Ask for a snapshot from every failing cluster whose probe is due, and
         from every healthy one not heard from in ``HEALTHY_PROBE_S``: a cluster
@@ -198,7 +202,7 @@ class ClusterStates:
                 continue
             task = asyncio.create_task(self._probe_one(name), name=f"probe {name}")
             self._probing[name] = task
-            task.add_done_callback(lambda _t, n=name: self._probing.pop(n, None))
+            task.add_done_callback(functools.partial(self._probe_done, name))
             started.append(task)
         if started:
             await asyncio.wait(started, timeout=PROBE_WAIT_S)

@@ -93,7 +93,9 @@ def _started_at(attempt: AttemptRow, status: AttemptStatus | None, now: float) -
 def add_waste(job: JobRow, core_s: float) -> dict[str, Any]:
     """The job's placement with ``core_s`` more wasted core-seconds."""
     placement = dict(job.placement or {})
-    placement["wasted_core_s"] = round(float(placement.get("wasted_core_s") or 0.0) + core_s, 3)
+    before = placement.get("wasted_core_s") or 0.0
+    assert isinstance(before, int | float)
+    placement["wasted_core_s"] = round(float(before) + core_s, 3)
     base = placement.setdefault("broker_reason", placement.get("reason") or "")
     placement["reason"] = (
         f"{base}; copies cancelled after another started wasted "

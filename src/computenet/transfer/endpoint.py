@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from typing import Self
 
 from computenet.transfer.chunks import bad_chunks
 
@@ -139,7 +140,7 @@ class Endpoint(abc.ABC):
     async def close(self) -> None:
         return None
 
-    async def __aenter__(self) -> Endpoint:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
