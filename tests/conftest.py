@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.clusters import fake_configs
 from tests.support.live import LiveServer
 
 
@@ -148,40 +149,8 @@ def make_live_server() -> Iterator[Callable[[Any], LiveServer]]:
 
 @pytest.fixture
 def fake_cluster_configs() -> list[Any]:
-    """Two fake clusters: ``alpha`` (2 nodes x 4 cores, faster, dearer) and
-    ``beta`` (1 node x 4 cores, half speed, cheaper). Override per directory."""
-    from computenet.config import ClusterConfig, PartitionConfig
-
-    return [
-        ClusterConfig(
-            name="alpha",
-            kind="fake",
-            partitions=[
-                PartitionConfig(
-                    name="cpu",
-                    nodes=2,
-                    cores=4,
-                    default=True,
-                    max_time_s=7200,
-                    price_per_core_hour=0.04,
-                )
-            ],
-        ),
-        ClusterConfig(
-            name="beta",
-            kind="fake",
-            partitions=[
-                PartitionConfig(
-                    name="cheap",
-                    nodes=1,
-                    cores=4,
-                    default=True,
-                    speed=0.5,
-                    price_per_core_hour=0.01,
-                )
-            ],
-        ),
-    ]
+    """The two fake clusters of ``tests.support.clusters``; override per directory."""
+    return fake_configs()
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from computenet.errors import ClusterUnavailable
 from computenet.model import AttemptRequest, ClusterHealth, JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
-
-from .conftest import fake_configs
+from tests.support.clusters import fake_configs
 
 
 @pytest.fixture

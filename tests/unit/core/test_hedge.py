@@ -18,8 +18,7 @@ from computenet.core.service import Principal, request_cancel
 from computenet.model import AttemptRequest, JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
-
-from .conftest import fake_configs
+from tests.support.clusters import fake_configs
 
 SPEC = JobSpec(name="h", command="sleep 100", time_limit_s=600, cpus_per_task=2, hedge=2)
 

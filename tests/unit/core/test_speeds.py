@@ -10,7 +10,7 @@ from computenet.config import Settings
 from computenet.core.runtime import Runtime
 from computenet.model import JobSpec
 from computenet.store import jobs as repo
-from tests.unit.core.conftest import fake_configs
+from tests.support.clusters import fake_configs
 
 LIMIT_S = 600
 
