@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,17 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.sshd import SshLogin, need, running_sshd
+
 REPO = Path(__file__).resolve().parents[3]
 DEV_SLURM = REPO / "scripts" / "dev-slurm"
 
 pytestmark = pytest.mark.integration
-
-
-def _need(binary: str) -> None:
-    if shutil.which(binary) is None and not Path("/usr/sbin", binary).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{binary} is missing in CI")
-        pytest.skip(f"{binary} is not installed")
 
 
 @dataclass(frozen=True)
@@ -70,7 +64,7 @@ class SlurmPair:
 
 @pytest.fixture(scope="session")
 def slurm_pair() -> Iterator[SlurmPair]:
-    _need("slurmctld")
+    need("slurmctld")
     root = Path(tempfile.mkdtemp(prefix="cn-it-network-"))
     try:
         out = subprocess.run(
@@ -98,88 +92,7 @@ def slurm_pair() -> Iterator[SlurmPair]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@dataclass(frozen=True)
-class SshLogin:
-    target: str  # root@127.0.0.1:PORT
-    key_path: str
-    known_hosts: str
-    sshd_pid: int
-    root: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def ssh_login() -> Iterator[SshLogin]:
-    _need("sshd")
-    root = Path(tempfile.mkdtemp(prefix="cn-it-sshd-"))
-    os.chmod(root, 0o700)
-    for name in ("host_key", "client_key"):
-        subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / name)],
-            check=True,
-            timeout=30,
-        )
-    shutil.copy(root / "client_key.pub", root / "authorized_keys")
-    port = _free_port()
-    host_pub = (root / "host_key.pub").read_text().split()
-    (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
-    (root / "sshd_config").write_text(
-        "\n".join(
-            [
-                f"Port {port}",
-                "ListenAddress 127.0.0.1",
-                f"HostKey {root / 'host_key'}",
-                f"PidFile {root / 'sshd.pid'}",
-                f"AuthorizedKeysFile {root / 'authorized_keys'}",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "PubkeyAuthentication yes",
-                "PermitRootLogin prohibit-password",
-                "StrictModes no",
-                "UsePAM no",
-                "Subsystem sftp internal-sftp",
-                "LogLevel ERROR",
-                "MaxStartups 50",
-                "MaxSessions 50",
-                "",
-            ]
-        )
-    )
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege-separation dir
-    log = open(root / "sshd.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        ["/usr/sbin/sshd", "-f", str(root / "sshd_config"), "-D", "-e"],
-        stdout=log,
-        stderr=log,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if proc.poll() is not None:
-                pytest.fail(f"sshd exited: {(root / 'sshd.log').read_text()}")
-            time.sleep(0.05)
-        yield SshLogin(
-            f"root@127.0.0.1:{port}",
-            str(root / "client_key"),
-            str(root / "known_hosts"),
-            proc.pid,
-            root,
-        )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+def ssh_login(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshLogin]:
+    with running_sshd(tmp_path_factory.mktemp("sshd")) as login:
+        yield login
