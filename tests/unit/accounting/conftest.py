@@ -9,47 +9,20 @@ import pytest
 
 from computenet.accounting.service import AccountingService
 from computenet.client import Client
-from computenet.config import ClusterConfig, PartitionConfig, Settings
+from computenet.config import ClusterConfig, Settings
 from computenet.core.runtime import Runtime
 from computenet.model import JobSpec
 from computenet.store import jobs as repo
+from tests.support.clusters import fake_configs
 from tests.support.live import TOKEN, LiveServer
 
 
 @pytest.fixture
 def fake_cluster_configs() -> list[ClusterConfig]:
     """The shared two fake clusters, with a GPU price on alpha."""
-    return [
-        ClusterConfig(
-            name="alpha",
-            kind="fake",
-            partitions=[
-                PartitionConfig(
-                    name="cpu",
-                    nodes=2,
-                    cores=4,
-                    default=True,
-                    max_time_s=7200,
-                    price_per_core_hour=0.04,
-                    price_per_gpu_hour=1.0,
-                )
-            ],
-        ),
-        ClusterConfig(
-            name="beta",
-            kind="fake",
-            partitions=[
-                PartitionConfig(
-                    name="cheap",
-                    nodes=1,
-                    cores=4,
-                    default=True,
-                    speed=0.5,
-                    price_per_core_hour=0.01,
-                )
-            ],
-        ),
-    ]
+    alpha, beta = fake_configs()
+    gpu_priced = alpha.partitions[0].model_copy(update={"price_per_gpu_hour": 1.0})
+    return [alpha.model_copy(update={"partitions": [gpu_priced]}), beta]
 
 
 def accounting(rt: Runtime) -> AccountingService:
