@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.clusters import fake_configs
 from tests.support.live import LiveServer
+from tests.support.runtime import fake_runtime
 
 
 @pytest.fixture(autouse=True)
@@ -166,18 +167,5 @@ async def runtime(
 ) -> AsyncIterator[Any]:
     """A runtime over fake clusters on the fake clock; tests call
     ``runtime.controller.step()`` themselves."""
-    from computenet.clusters.fake import FakeCluster
-    from computenet.config import Settings
-    from computenet.core.runtime import Runtime
-
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        state_dir=tmp_path / "state",
-        clusters=fake_cluster_configs,
-        token="cn_test_token",
-    )
-    adapters = {c.name: FakeCluster(c.to_info(), clock) for c in settings.clusters}
-    rt = Runtime(settings, clock=clock, adapters=adapters)  # type: ignore[arg-type]
-    await rt.controller.clusters.refresh()
-    yield rt
-    rt.store.close()
+    async with fake_runtime(tmp_path, clock, fake_cluster_configs) as rt:
+        yield rt

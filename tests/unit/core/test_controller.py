@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from computenet.clock import FakeClock
-from computenet.clusters.fake import FakeCluster
 from computenet.core.controller import tag_for
 from computenet.core.runtime import Runtime
 from computenet.model import (
@@ -18,23 +17,12 @@ from computenet.model import (
 )
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
-
-
-def submit(rt: Runtime, spec: JobSpec, owner: str = "alice") -> list[int]:
-    with rt.store.session() as s:
-        rows = repo.create_jobs(s, [repo.NewJob(spec, owner, "proj")], rt.clock.now())
-        return [r.id for r in rows]
+from tests.support.runtime import fake, submit
 
 
 def state(rt: Runtime, job_id: int) -> str:
     with rt.store.session() as s:
         return repo.get_job(s, job_id).state
-
-
-def fake(rt: Runtime, name: str) -> FakeCluster:
-    adapter = rt.adapters[name]
-    assert isinstance(adapter, FakeCluster)
-    return adapter
 
 
 async def test_job_runs_to_completion_with_events(runtime: Runtime, clock: FakeClock) -> None:

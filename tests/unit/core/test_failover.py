@@ -18,28 +18,14 @@ from computenet.model import AttemptRequest, ClusterHealth, JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
 from tests.support.clusters import fake_configs
+from tests.support.runtime import fake, fake_runtime
 
 
 @pytest.fixture
 async def manual(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
     """Fake clusters that start nothing unless a test says so."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        state_dir=tmp_path / "state",
-        clusters=fake_configs(),
-        token="cn_test_token",
-    )
-    adapters = {c.name: FakeCluster(c.to_info(), clock, auto=False) for c in settings.clusters}
-    rt = Runtime(settings, clock=clock, adapters=adapters)  # type: ignore[arg-type]
-    await rt.controller.clusters.refresh()
-    yield rt
-    rt.store.close()
-
-
-def fake(rt: Runtime, name: str) -> FakeCluster:
-    adapter = rt.adapters[name]
-    assert isinstance(adapter, FakeCluster)
-    return adapter
+    async with fake_runtime(tmp_path, clock, fake_configs(), auto=False) as rt:
+        yield rt
 
 
 def submit(rt: Runtime, spec: JobSpec) -> int:

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from computenet.clock import FakeClock
-from computenet.clusters.fake import FakeCluster
-from computenet.config import ClusterConfig, PartitionConfig, Settings
+from computenet.config import ClusterConfig, PartitionConfig
 from computenet.core.controller import tag_for
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal, request_cancel
@@ -19,6 +18,7 @@ from computenet.model import AttemptRequest, JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
 from tests.support.clusters import fake_configs
+from tests.support.runtime import fake, fake_runtime
 
 SPEC = JobSpec(name="h", command="sleep 100", time_limit_s=600, cpus_per_task=2, hedge=2)
 
@@ -34,23 +34,8 @@ def three_clusters() -> list[ClusterConfig]:
 
 @pytest.fixture
 async def rt(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        state_dir=tmp_path / "state",
-        clusters=three_clusters(),
-        token="cn_test_token",
-    )
-    adapters = {c.name: FakeCluster(c.to_info(), clock, auto=False) for c in settings.clusters}
-    runtime = Runtime(settings, clock=clock, adapters=adapters)  # type: ignore[arg-type]
-    await runtime.controller.clusters.refresh()
-    yield runtime
-    runtime.store.close()
-
-
-def fake(rt: Runtime, name: str) -> FakeCluster:
-    adapter = rt.adapters[name]
-    assert isinstance(adapter, FakeCluster)
-    return adapter
+    async with fake_runtime(tmp_path, clock, three_clusters(), auto=False) as runtime:
+        yield runtime
 
 
 def submit(rt: Runtime, spec: JobSpec = SPEC) -> int:
