@@ -42,18 +42,10 @@ def print_json(data: Any) -> None:
 
 
 def fmt_duration(seconds: float | None) -> str:
-    """Slurm's elapsed format: [D-]HH:MM:SS (M:SS under an hour)."""
-    if seconds is None:
-        return "-"
-    s = max(0, int(seconds))
-    days, s = divmod(s, 86400)
-    hours, s = divmod(s, 3600)
-    minutes, s = divmod(s, 60)
-    if days:
-        return f"{days}-{hours:02d}:{minutes:02d}:{s:02d}"
-    if hours:
-        return f"{hours}:{minutes:02d}:{s:02d}"
-    return f"{minutes}:{s:02d}"
+    """Slurm's elapsed format: [D-]HH:MM:SS (M:SS under an hour); "-" for none."""
+    from computenet.spec.units import format_elapsed
+
+    return "-" if seconds is None else format_elapsed(seconds)
 
 
 def fmt_time(epoch: float | None) -> str:

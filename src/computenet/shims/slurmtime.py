@@ -6,6 +6,8 @@ import re
 import time
 from datetime import date, datetime, timedelta
 
+from computenet.spec.units import format_elapsed
+
 UNLIMITED = "UNLIMITED"
 _UNITS_S = {
     "": 1, "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
@@ -24,17 +26,7 @@ _CLOCK_ONLY = re.compile(_CLOCK)
 
 def squeue_duration(seconds: float | None) -> str:
     """squeue's TIME: ``M:SS``, ``H:MM:SS``, ``D-HH:MM:SS``."""
-    if seconds is None:
-        return "0:00"
-    s = max(0, int(seconds))
-    days, s = divmod(s, 86400)
-    hours, s = divmod(s, 3600)
-    minutes, s = divmod(s, 60)
-    if days:
-        return f"{days}-{hours:02d}:{minutes:02d}:{s:02d}"
-    if hours:
-        return f"{hours}:{minutes:02d}:{s:02d}"
-    return f"{minutes}:{s:02d}"
+    return "0:00" if seconds is None else format_elapsed(seconds)
 
 
 def squeue_limit(seconds: float | None) -> str:

@@ -72,6 +72,19 @@ def format_time(seconds: int | None) -> str:
     return f"{hrs:02d}:{mins:02d}:{secs:02d}"
 
 
+def format_elapsed(seconds: float) -> str:
+    """squeue's TIME column: ``M:SS``, ``H:MM:SS``, ``D-HH:MM:SS``."""
+    s = max(0, int(seconds))
+    days, s = divmod(s, 86400)
+    hours, s = divmod(s, 3600)
+    minutes, s = divmod(s, 60)
+    if days:
+        return f"{days}-{hours:02d}:{minutes:02d}:{s:02d}"
+    if hours:
+        return f"{hours}:{minutes:02d}:{s:02d}"
+    return f"{minutes}:{s:02d}"
+
+
 def parse_mem_bytes(text: str, default_unit: str = "M") -> int:
     """Bytes in a Slurm memory size (``0`` stays 0: "all of the node's memory").
 
