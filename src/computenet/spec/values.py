@@ -215,11 +215,13 @@ def parse_input_stage(text: str) -> Staging:
 
 
 def parse_output_stage(text: str) -> Staging:
-    """``--output-stage=PATH:SITE:DEST``: copy PATH back to DEST at SITE."""
+    """``--output-stage=PATH:SITE:DEST``: copy PATH (in the job's working
+    directory) back to DEST at SITE. As for inputs, the Staging's ``site:path``
+    is the far side and ``dest`` the job's side."""
     parts = text.rsplit(":", 2)
     if len(parts) != 3 or not all(parts):
         raise SpecError(
             f"invalid --output-stage={text} (use PATH:SITE:DEST)", option="output-stage"
         )
-    path, site, dest = parts
-    return Staging(site=site, path=path, dest=dest)
+    job_path, site, far_path = parts
+    return Staging(site=site, path=far_path, dest=job_path)

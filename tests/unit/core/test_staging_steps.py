@@ -196,3 +196,35 @@ def test_broker_sees_a_link_only_where_the_data_is_elsewhere(
     assert size == 100_000
     links = {v.name: v.bandwidth_bytes_per_s for v in out}
     assert links == {"alpha": None, "beta": runtime.settings.staging_bandwidth_bytes_per_s}
+
+
+async def test_staging_options_from_the_command_line_move_both_ways(
+    runtime: Runtime, clock: FakeClock, tmp_path: Path, workdir: Path, source: Path
+) -> None:
+    """--input-stage SITE:PATH:DEST brings PATH in as DEST; --output-stage
+    PATH:SITE:DEST takes the job's PATH back to DEST: as a user writes them."""
+    from computenet.spec import parse_sbatch
+
+    result = tmp_path / "results" / "out.dat"
+    spec = parse_sbatch(
+        [
+            f"--input-stage=local:{source}:in.dat",
+            f"--output-stage=out.dat:local:{result}",
+            "--time=1",
+            "--wrap",
+            "sleep 10",
+        ],
+        None,
+        cwd=str(workdir),
+    )
+    job_id = submit(runtime, replace(spec, workdir=str(workdir)))
+    await runtime.controller.step()
+    await runtime.controller.staging.wait()
+    assert (workdir / "in.dat").read_bytes() == source.read_bytes()
+    await runtime.controller.step()
+    (workdir / "out.dat").write_text("answer\n")
+    clock.advance(11)
+    await runtime.controller.step()
+    await runtime.controller.staging.wait()
+    assert job_row(runtime, job_id)[0] == "COMPLETED"
+    assert result.read_text() == "answer\n"

@@ -272,7 +272,7 @@ def test_network_options() -> None:
         "gromacs",
     )
     assert spec.inputs == (Staging("s1", "/data/in.tpr", "in.tpr"), Staging("s2", "/x/y", "z"))
-    assert spec.outputs == (Staging("s1", "out/", "/results/"),)
+    assert spec.outputs == (Staging("s1", "/results/", "out/"),)  # far side, job side
     assert parse(["--cluster=c3"]).clusters == ("c3",)
 
 
