@@ -11,7 +11,6 @@ twice is harmless.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from computenet.accounting import guard, ledger
 from computenet.accounting.prices import DEFAULT_TIME_S, PriceTable
+from computenet.core.periodic import PeriodicService
 from computenet.errors import StoreError
 
 if TYPE_CHECKING:
@@ -37,8 +37,11 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
-class AccountingService:
+class AccountingService(PeriodicService):
+    name = "accounting"
+
     def __init__(self, runtime: Runtime, *, interval_s: float | None = None) -> None:
+        super().__init__()
         self.runtime = runtime
         self.interval_s = interval_s or _env_float("CN_ACCOUNTING_INTERVAL_S", 2.0)
         self.prices = PriceTable(
@@ -46,29 +49,14 @@ class AccountingService:
             default_time_s=int(_env_float("CN_ACCOUNTING_DEFAULT_TIME_S", DEFAULT_TIME_S)),
         )
         guard.register_prices(runtime.store.engine, self.prices)
-        self._task: asyncio.Task[None] | None = None
         self._watermark: int | None = None
         self.recorded = 0
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="accounting")
+    def period_s(self) -> float:
+        return self.interval_s
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.step)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # keep accounting alive through one bad pass
-                log.exception("accounting pass failed")
-            await asyncio.sleep(self.interval_s)
+    async def tick(self) -> None:
+        await asyncio.to_thread(self.step)
 
     def step(self) -> int:
         """One pass; returns the number of usage records written."""

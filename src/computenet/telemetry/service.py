@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from computenet.core.periodic import PeriodicService
 from computenet.store.tables_telemetry import AlertRow
 from computenet.telemetry import anomalies, rollup
 from computenet.telemetry.collector import ClusterResult, Collector
@@ -23,8 +23,11 @@ log = logging.getLogger("computenet.telemetry")
 EXPIRE_EVERY = 20  # collections between retention passes
 
 
-class TelemetryService:
+class TelemetryService(PeriodicService):
+    name = "telemetry"
+
     def __init__(self, runtime: Runtime, settings: TelemetrySettings | None = None) -> None:
+        super().__init__()
         self.runtime = runtime
         self.settings = settings or TelemetrySettings.from_env()
         embedded = {c.name for c in runtime.settings.clusters if c.kind == "embedded"}
@@ -38,27 +41,12 @@ class TelemetryService:
         )
         self.last_results: list[ClusterResult] = []
         self.passes = 0
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="telemetry")
+    def period_s(self) -> float:
+        return self.settings.interval_s
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # telemetry must never take the server down
-                log.exception("telemetry pass failed")
-            await asyncio.sleep(self.settings.interval_s)
+    async def tick(self) -> None:
+        await self.step()
 
     async def step(self) -> list[ClusterResult]:
         """One collection and everything that follows from it."""
