@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from computenet.errors import ComputeNetError, LimitError, SpecError
-from computenet.transfer import batch, chunks, tokens
+from computenet.transfer import batch, tokens
 from computenet.transfer.endpoint import PartIdent
 from computenet.transfer.local import LocalEndpoint
 
@@ -178,10 +178,11 @@ def build_app(root: Path, secret: bytes) -> Starlette:
 
     @route("/v1/batch", ["POST"], write=True)
     async def write_batch(request: Request) -> Response:
-        body = await _body(request)
-        if request.query_params.get("z") == "1":
-            body = chunks.decompress(body, 4 * MAX_BODY_BYTES)
-        await local.write_batch(batch.unpack(body))
+        await local.write_frame(
+            await _body(request),
+            request.query_params.get("digest", ""),
+            compressed=request.query_params.get("z") == "1",
+        )
         return JSONResponse(True)
 
     @route("/v1/tokens", ["POST"], write=True)

@@ -234,13 +234,12 @@ class AgentEndpoint(Endpoint):
         await self._call("POST", "/abort", params={"path": path})
 
     async def write_batch(self, items: list[BatchItem], *, compressed: bool = False) -> int:
-        body = batch.pack(items)
-        z = "0"
-        if compressed:
-            packed = await asyncio.to_thread(chunks.compress, body)
-            if packed is not None:
-                body, z = packed, "1"
-        await self._call("POST", "/batch", params={"z": z}, content=body, bulk=True)
+        """One request; the agent checks the whole frame against its BLAKE3 on arrival."""
+        await self._http()
+        body, params = await asyncio.get_running_loop().run_in_executor(
+            self._pool, _frame, items, compressed
+        )
+        await self._call("POST", "/batch", params=params, content=body, bulk=True)
         return len(body)
 
     # ----- agent-only -----------------------------------------------------
@@ -254,3 +253,14 @@ class AgentEndpoint(Endpoint):
 
     async def pull_status(self, pull_id: str) -> dict[str, Any]:
         return dict(await self._json("GET", f"/pull/{pull_id}"))
+
+
+def _frame(items: list[BatchItem], compressed: bool) -> tuple[bytes, dict[str, str]]:
+    """A batch's body and query: the digest is of the frame before compression."""
+    body = batch.pack(items)
+    params = {"z": "0", "digest": chunks.digest(body)}
+    if compressed:
+        packed = chunks.compress(body)
+        if packed is not None:
+            body, params["z"] = packed, "1"
+    return body, params

@@ -57,10 +57,11 @@ class PartIdent:
 
 @dataclass(frozen=True)
 class BatchItem:
-    """A small file moved whole inside a batch."""
+    """A small file moved whole inside a batch. ``digest`` is empty when the batch
+    is checked as a whole (see ``batch``) or never leaves this machine."""
 
     path: str
-    data: bytes
+    data: bytes | memoryview
     digest: str
     mode: int
     mtime_ns: int

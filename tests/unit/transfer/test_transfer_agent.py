@@ -139,6 +139,34 @@ def test_agent_rejects_a_chunk_whose_digest_does_not_match(agent: Agent) -> None
         run(go())
 
 
+def test_agent_refuses_a_batch_spoiled_in_flight_and_writes_none_of_it(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from computenet.transfer import agent_client
+    from computenet.transfer.endpoint import BatchItem
+
+    real_frame = agent_client._frame
+
+    def spoil(items: list[BatchItem], compressed: bool) -> tuple[bytes, dict[str, str]]:
+        body, params = real_frame(items, compressed)
+        return body[:-1] + bytes([body[-1] ^ 1]), params  # one bit of the last file
+
+    monkeypatch.setattr(agent_client, "_frame", spoil)
+    items = [BatchItem(f"b/f{i}", os.urandom(100), "", 0o644, 10**18) for i in range(3)]
+
+    async def go() -> None:
+        async with endpoint(agent) as site:
+            await site.mkdirs("b")
+            await site.write_batch(items)
+
+    with pytest.raises(IntegrityError, match="batch"):
+        run(go())
+    assert list((agent.root / "b").iterdir()) == []
+    monkeypatch.setattr(agent_client, "_frame", real_frame)
+    run(go())
+    assert [(agent.root / i.path).read_bytes() for i in items] == [i.data for i in items]
+
+
 def test_agent_makes_a_tree_of_directories_in_one_request_and_confines_each(
     agent: Agent,
 ) -> None:

@@ -94,21 +94,18 @@ def test_pwrite_all_writes_more_pieces_than_one_call_takes(tmp_path: Path) -> No
     assert (tmp_path / "f").read_bytes() == bytes(5) + b"".join(pieces)
 
 
-def test_local_copy_in_the_kernel_catches_a_bad_copy_and_sends_it_again(
+def test_local_copy_in_the_kernel_hashes_the_source_once_and_not_the_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = make_file(tmp_path / "a.bin", 5 * CHUNK + 11)
-    real_copy = local_io.copy_range
-    spoiled: list[int] = []
+    real_digest = local_io.digest_range
+    hashed: list[tuple[str, int]] = []
 
-    def spoil_once(src_fd: int, dst_fd: int, offset: int, length: int) -> int:
-        n = real_copy(src_fd, dst_fd, offset, length)
-        if offset == 2 * CHUNK and not spoiled:
-            spoiled.append(offset)
-            os.pwrite(dst_fd, b"\xff", offset + 3)
-        return n
+    def record(fd: int, offset: int, length: int) -> str:
+        hashed.append((os.readlink(f"/proc/self/fd/{fd}"), offset))
+        return real_digest(fd, offset, length)
 
-    monkeypatch.setattr(local_io, "copy_range", spoil_once)
+    monkeypatch.setattr(local_io, "digest_range", record)
     r = run(
         copy(
             LocalEndpoint(),
@@ -118,7 +115,33 @@ def test_local_copy_in_the_kernel_catches_a_bad_copy_and_sends_it_again(
             CopyOptions(chunk_bytes=CHUNK, small_file_bytes=KIB),
         )
     )
-    assert spoiled and r.chunks_resent == 1 and r.verified
+    assert r.verified and r.bytes_sent == len(data)
+    assert sorted(hashed) == [
+        (str(tmp_path / "a.bin"), c.offset) for c in chunks.plan(len(data), CHUNK)
+    ]
+    assert (tmp_path / "b.bin").read_bytes() == data
+
+
+def test_local_resume_reads_kept_chunks_again_and_resends_a_rotten_one(tmp_path: Path) -> None:
+    data = make_file(tmp_path / "a.bin", 4 * CHUNK + 5)
+    src, dst = LocalEndpoint(), LocalEndpoint()
+    st = (tmp_path / "a.bin").stat()
+    ident = PartIdent(len(data), st.st_mtime_ns, CHUNK, f"local:{tmp_path / 'a.bin'}")
+    dst_path = str(tmp_path / "b.bin")
+
+    async def interrupted() -> None:  # two chunks copied, then the copy dies
+        await dst.begin(dst_path, ident)
+        for c in chunks.plan(len(data), CHUNK)[:2]:
+            await dst.copy_chunk_from(src, str(tmp_path / "a.bin"), dst_path, c)
+
+    run(interrupted())
+    with open(tmp_path / ".b.bin.cnet-part", "r+b") as fh:  # chunk 1 rots before the resume
+        fh.seek(CHUNK + 9)
+        fh.write(b"\xff\xfe")
+    opts = CopyOptions(resume=True, chunk_bytes=CHUNK, small_file_bytes=KIB)
+    r = run(copy(src, str(tmp_path / "a.bin"), dst, dst_path, opts))
+    assert r.verified and r.chunks_resent == 1
+    assert r.bytes_sent == len(data) - CHUNK  # chunk 0 kept, 1 resent, 2..4 new
     assert (tmp_path / "b.bin").read_bytes() == data
 
 
