@@ -12,6 +12,7 @@ this run, so a resumed copy shows what it saved.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,6 +103,8 @@ class Copier:
         self.slots = asyncio.Semaphore(max(1, opts.parallel))
         # both sides on this machine: chunks move in the kernel (copy_file_range)
         self.kernel_copy = isinstance(src, LocalEndpoint) and isinstance(dst, LocalEndpoint)
+        self._dirs: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._dirs.set_result(None)
 
     async def plan(self) -> tuple[list[Entry], str]:
         entries = await self.src.walk(self.src_path)
@@ -139,7 +142,10 @@ class Copier:
 
     async def _copy_tree(self, entries: list[Entry], files: list[Entry], target: str) -> None:
         have = await self._existing(target)
-        await self.dst.mkdirs_many([join(target, d.rel) for d in entries if d.is_dir])
+        # the directories are made while the first batches are read; writes wait for them
+        self._dirs = asyncio.ensure_future(
+            self.dst.mkdirs_many([join(target, d.rel) for d in entries if d.is_dir])
+        )
         todo: list[Entry] = []
         for f in files:
             old = have.get(f.rel)
@@ -158,7 +164,14 @@ class Copier:
         large = [f for f in todo if f.size > self.opts.small_file_bytes]
         jobs = [self._send_batch(b, target) for b in _batches(small)]
         jobs += [self._copy_file(f, target) for f in large]
-        await _bounded(jobs, max(1, self.opts.parallel))
+        try:
+            await _bounded(jobs, max(1, self.opts.parallel))
+        except BaseException:
+            self._dirs.cancel()
+            with contextlib.suppress(BaseException):
+                await self._dirs
+            raise
+        await self._dirs  # a tree of directories only; or its error, if no job met it
 
     async def _send_batch(self, batch: list[Entry], target: str) -> None:
         async with self.slots:
@@ -176,6 +189,7 @@ class Copier:
             nbytes = sum(e.size for e in batch)
             if self.limiter:
                 await self.limiter.acquire(nbytes)
+            await self._dirs
             sent = await self._retry(
                 lambda: self.dst.write_batch(items, compressed=self.opts.compress)
             )
@@ -187,6 +201,7 @@ class Copier:
         ident = PartIdent(
             entry.size, entry.mtime_ns, self.opts.chunk_bytes, f"{self.src.name}:{src_path}"
         )
+        await self._dirs
         if not self.opts.resume:
             await self.dst.abort(dst_path)
         done = await self.dst.begin(dst_path, ident)

@@ -15,6 +15,7 @@ import json
 import mmap
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -81,9 +82,26 @@ def copy_range(src_fd: int, dst_fd: int, offset: int, length: int) -> int:
     return done
 
 
-def read_small(path: str | os.PathLike[str], size_hint: int) -> bytes:
-    """A whole (small) file, usually in one read of ``size_hint + 1`` bytes."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+@dataclass(frozen=True)
+class Indexed:
+    """A path and its place in a request (to group paths by directory, then answer in order)."""
+
+    path: str
+    index: int
+
+    @staticmethod
+    def of(paths: Sequence[str]) -> list[Indexed]:
+        return [Indexed(p, i) for i, p in enumerate(paths)]
+
+
+def read_small_at(dir_fd: int, name: str, size_hint: int) -> bytes:
+    """A whole (small) file ``name`` in ``dir_fd``, not following a link there."""
+    fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW, dir_fd=dir_fd)
+    return _read_all(fd, size_hint)
+
+
+def _read_all(fd: int, size_hint: int) -> bytes:
+    """The rest of ``fd`` (then closed), usually in one read of ``size_hint + 1`` bytes."""
     try:
         data = os.read(fd, size_hint + 1)
         if len(data) <= size_hint:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from transfer_helpers import KIB, MIB, make_file, run
 
-from computenet.errors import ForbiddenError, IntegrityError
+from computenet.errors import ForbiddenError, IntegrityError, TransferError
 from computenet.transfer import chunks, local_io
 from computenet.transfer.endpoint import BatchItem, PartIdent
 from computenet.transfer.engine import CopyOptions, copy
@@ -203,3 +203,19 @@ def test_tree_through_batches_and_kernel_copies_compares_equal(tmp_path: Path) -
         )
     )
     assert same.verified and same.files == 301
+
+
+def test_batch_reads_answer_in_order_and_do_not_follow_a_planted_link(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    files = {f"d{i % 3}/f{i}": os.urandom(i * 10) for i in range(12)}
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    (tmp_path / "secret").write_bytes(b"outside")
+    (root / "d0/link").symlink_to(tmp_path / "secret")
+    ep = LocalEndpoint(root)
+    assert run(ep.read_batch(list(files))) == list(files.values())
+    with pytest.raises(TransferError):
+        run(ep.read_batch(["d0/f0", "d0/link"]))
+    with pytest.raises(ForbiddenError):
+        run(ep.read_batch(["../secret"]))
