@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _local import private_server, slurm_sbatch_rate
 
 from computenet.client import Client
-from computenet.client.local import resolve_server
+from computenet.client.local import resolve_address
 from computenet.config import load_settings
 
 
@@ -37,8 +37,8 @@ def main() -> None:
         import os
 
         os.environ.update(env)
-        url, token = resolve_server(start=False, settings=load_settings())
-        with Client(url, token) as cn:
+        address = resolve_address(start=False, settings=load_settings())
+        with Client(address.url, address.token, socket_path=address.socket) as cn:
             opts = ["--hold", "--time=1", "--wrap", "true"]
             for _ in range(20):  # warm up connections and caches
                 cn.submit(options=opts, cwd="/tmp")

@@ -1,7 +1,7 @@
 """Find the server to talk to, starting a local one in the background if needed.
 
-The local server's pid, url and log live under the user's state dir; its
-token is the 0600 file under the data dir.
+The local server's pid, url, Unix socket and log live under the user's
+state dir; its token is the 0600 file under the data dir.
 """
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,24 @@ def healthy(url: str) -> bool:
         return False
 
 
+def listening(path: str) -> bool:
+    """Whether a server accepts connections on the Unix socket at ``path``
+    (a connect, about 0.1 ms, instead of an HTTP health check)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return True
+
+
+def answering(info: dict[str, Any]) -> bool:
+    path = info.get("socket")
+    return listening(path) if path else healthy(info["url"])
+
+
 def local_status(settings: Settings) -> dict[str, Any] | None:
     info = read_server_file(settings.server_file)
     if info is None or not pid_alive(int(info.get("pid", 0))):
@@ -59,7 +79,7 @@ def local_status(settings: Settings) -> dict[str, Any] | None:
 def start_local(settings: Settings) -> dict[str, Any]:
     """Start the local server unless it runs; return its server-file record."""
     info = local_status(settings)
-    if info is not None and healthy(info["url"]):
+    if info is not None and answering(info):
         return info
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.state_dir / "server.log"
@@ -111,12 +131,21 @@ def stop_local(settings: Settings, timeout_s: float = 10.0) -> bool:
     return True
 
 
-def resolve_server(*, start: bool = True, settings: Settings | None = None) -> tuple[str, str]:
+@dataclass(frozen=True)
+class ServerAddress:
+    url: str
+    token: str
+    socket: str | None = None  # the local server's Unix socket, when it has one
+
+
+def resolve_address(*, start: bool = True, settings: Settings | None = None) -> ServerAddress:
+    """The server named by settings (CN_SERVER_URL), else the local one,
+    started in the background if ``start`` and it is not running."""
     settings = settings or load_settings()
     if settings.server_url:
         if not settings.token:
             raise AuthError("CN_SERVER_URL is set but CN_TOKEN is not")
-        return settings.server_url, settings.token
+        return ServerAddress(settings.server_url, settings.token)
     if start:
         info = start_local(settings)
     else:
@@ -124,4 +153,10 @@ def resolve_server(*, start: bool = True, settings: Settings | None = None) -> t
         if not info:
             raise ServerError("no local server is running (start it with: cnet server start)")
     token = settings.token or settings.token_file.read_text().strip()
-    return str(info["url"]), token
+    path = info.get("socket")
+    return ServerAddress(str(info["url"]), token, path if isinstance(path, str) else None)
+
+
+def resolve_server(*, start: bool = True, settings: Settings | None = None) -> tuple[str, str]:
+    address = resolve_address(start=start, settings=settings)
+    return address.url, address.token
