@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx2
+import orjson
 
 from computenet.errors import ServerError, from_dict
 
@@ -29,8 +30,13 @@ class Client:
         *,
         timeout_s: float = 30.0,
         transport: httpx2.BaseTransport | None = None,
+        socket_path: str | None = None,
     ) -> None:
+        """``socket_path``: reach the server through this Unix socket instead
+        of the URL's TCP port (the local server has one; see client/local.py)."""
         self.url = url.rstrip("/")
+        if transport is None and socket_path:
+            transport = httpx2.HTTPTransport(uds=socket_path)
         self._http = httpx2.Client(
             base_url=self.url + "/api/v1",
             timeout=timeout_s,
@@ -45,10 +51,10 @@ class Client:
     def connect(cls, *, start: bool = True) -> Client:
         """The server named by settings (CN_SERVER_URL), else the local one,
         started in the background if it is not running."""
-        from computenet.client.local import resolve_server
+        from computenet.client.local import resolve_address
 
-        url, token = resolve_server(start=start)
-        return cls(url, token)
+        address = resolve_address(start=start)
+        return cls(address.url, address.token, socket_path=address.socket)
 
     def close(self) -> None:
         self._http.close()
@@ -77,7 +83,8 @@ class Client:
             if not err:
                 raise ServerError(f"server answered {resp.status_code}: {resp.text[:200]}")
             raise from_dict(err)
-        return resp.json() if resp.content else None
+        # orjson: listings run to megabytes, which json.loads reads 3x slower.
+        return orjson.loads(resp.content) if resp.content else None
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
