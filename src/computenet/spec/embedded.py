@@ -49,7 +49,9 @@ def check_embedded(spec: JobSpec, info: ClusterInfo) -> JobSpec:
             raise _refuse(info, f"--gres={spec.gres}: only gpu resources exist here", "gres")
     if spec.constraint is not None:
         _check_constraint(spec, info)
-    return replace(spec, ignored=tuple(dict.fromkeys(notes)))
+    ignored = tuple(dict.fromkeys(notes))
+    # replace() re-runs the checks of every field: skip it when nothing changed.
+    return spec if ignored == spec.ignored else replace(spec, ignored=ignored)
 
 
 def _options_given(spec: JobSpec) -> list[Given]:

@@ -126,6 +126,8 @@ def test_list_filters_and_cursor_pagination(alice: Client) -> None:
     assert len(ids) == 25 and ids == sorted(ids)
     page = alice.get("/jobs", {"limit": 10, "all": True})
     assert len(page["jobs"]) == 10 and page["next_cursor"] == ids[9]
+    last = alice.get("/jobs", {"limit": 5, "all": True, "cursor": ids[19]})
+    assert [j["id"] for j in last["jobs"]] == ids[20:] and last["next_cursor"] is None
     assert [j["id"] for j in alice.jobs(all=True, page_size=7)] == ids
     assert {j["name"] for j in alice.jobs(name="n1")} == {"n1"}
     assert len(list(alice.jobs(name="n1"))) == 12

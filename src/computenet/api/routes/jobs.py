@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from computenet.api.deps import current_user, get_runtime, get_session
@@ -68,9 +69,12 @@ def spec_summary(spec: JobSpec) -> dict[str, Any]:
 @router.post("/jobs", status_code=201)
 async def submit(
     req: SubmitRequest,
+    request: Request,
     who: Principal = Depends(current_user),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Any:
+    # The runtime straight from the app, not as a dependency: on the busiest
+    # route each dependency FastAPI resolves is a measurable share of the time.
+    runtime: Runtime = request.app.state.runtime
     if req.test_only:
         return await _test_only(req, runtime)
     # About a millisecond of blocking work, done inline: a hop to the thread
@@ -98,10 +102,10 @@ def _store_one(req: SubmitRequest, who: Principal, runtime: Runtime) -> dict[str
     with runtime.store.session() as session:
         if guard is not None:
             guard.check_submission(session, who, [spec], now)
-        rows = repo.create_jobs(session, [repo.NewJob(spec, who.name, who.project)], now)
-        body = repo.job_to_dict(rows[0])
+        jobs = repo.insert_jobs(session, [repo.NewJob(spec, who.name, who.project)], now)
+        body = jobs[0]
         if spec.array:
-            body["array_ids"] = [r.id for r in rows]
+            body["array_ids"] = [j["id"] for j in jobs]
     return body
 
 
@@ -163,8 +167,7 @@ def bulk_submit(
     with runtime.store.session() as session:
         if guard is not None:
             guard.check_submission(session, who, [n.spec for n in new], now)
-        rows = repo.create_jobs(session, new, now)
-        ids = [r.id for r in rows]
+        ids = [job["id"] for job in repo.insert_jobs(session, new, now)]
     runtime.controller.wake()
     return JSONResponse({"ids": ids, "count": len(ids)}, status_code=201)
 
@@ -200,14 +203,17 @@ def list_jobs(
         cluster=cluster,
         name=name,
         after_id=cursor,
-        limit=limit,
+        limit=limit + 1,  # one more says whether another page exists
     )
+    more = len(rows) > limit
+    rows = rows[:limit]
     atts = repo.attempts(session, [r.id for r in rows if r.attempt_count])
     body = {
         "jobs": [repo.job_to_dict(r, atts.get(r.id, ())) for r in rows],
-        "next_cursor": rows[-1].id if len(rows) == limit else None,
+        "next_cursor": rows[-1].id if more else None,
     }
-    return JSONResponse(body)
+    # orjson: a page of 10,000 jobs is 4-5 MB, which json.dumps takes 40 ms to write.
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def _one(session: Session, who: Principal, job_id: str) -> JobRow:
