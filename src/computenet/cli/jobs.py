@@ -187,7 +187,7 @@ def ls(
     ]
     for j in jobs:
         started = j.get("start_time")
-        elapsed = ((j.get("end_time") or now) - started) if started else 0
+        elapsed = ((j.get("end_time") or now) - started) if started else 0.0
         lines.append(
             f"{j['display_id']:>10} {(j.get('cluster') or '-')[:10]:<10} "
             f"{(j.get('partition') or '-')[:9]:<9} {j['name'][:12]:<12} {j['owner'][:8]:<8} "
@@ -198,8 +198,7 @@ def ls(
 
 
 def _nodes(job: dict[str, Any]) -> str:
-    spec = job.get("spec") or {}
-    return str(spec.get("nodes") or 1)
+    return str(job.get("nodes") or 1)
 
 
 def show(

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -179,5 +180,29 @@ def test_server_status_and_clusters(cnet: Any) -> None:
     status = js(cnet("server", "status", "--json"))
     assert status["running"] is True and status["url"].startswith("http://127.0.0.1:")
     assert isinstance(status["pid"], int)
+    # Local clients come in through the Unix socket; others use the URL.
+    sock = Path(status["socket"])
+    assert sock.is_socket() and sock.stat().st_mode & 0o777 == 0o600
+    assert httpx2.get(status["url"] + "/healthz", timeout=10).status_code == 200
     clusters = js(cnet("clusters", "--json"))["clusters"]
     assert {c["name"] for c in clusters} >= {"local-a", "local-b"}
+
+
+def test_ls_shows_each_jobs_own_columns(cnet: Any, tmp_path: Path) -> None:
+    job_id = cnet("submit", "--parsable", "--hold", "-N", "2", "-J", "twonodes", "--wrap", "true")
+    assert job_id.returncode == 0, job_id.stderr
+    lines = cnet("ls").stdout.splitlines()
+    header = lines[0].split()
+    row = next(line.split() for line in lines[1:] if line.split()[0] == job_id.stdout.strip())
+    assert dict(zip(header, row, strict=False)) | {"TIME": "-"} == {
+        "JOBID": job_id.stdout.strip(),
+        "CLUSTER": "-",
+        "PARTITION": "-",
+        "NAME": "twonodes",
+        "USER": row[4],
+        "ST": "PD",
+        "TIME": "-",
+        "NODES": "2",
+        "REASON": "JobHeldUser",
+    }
+    cnet("cancel", job_id.stdout.strip())
