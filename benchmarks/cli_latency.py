@@ -39,16 +39,20 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    cnet = shutil.which("cnet") or f"{sys.executable} -m computenet.cli.main"
-    argv0 = cnet.split()
+    # The console script beside this interpreter, as a virtualenv puts it on
+    # PATH: a version manager's shim in front of it (pyenv's costs about
+    # 60 ms) is not part of cnet.
+    beside = Path(sys.executable).parent / "cnet"
+    cnet = str(beside) if beside.exists() else shutil.which("cnet")
+    argv0 = [cnet] if cnet else [sys.executable, "-m", "computenet.cli.main"]
     with private_server() as env:
         os.environ.update(env)
         from computenet.client import Client
-        from computenet.client.local import resolve_server
+        from computenet.client.local import resolve_address
         from computenet.config import load_settings
 
-        url, token = resolve_server(start=False, settings=load_settings())
-        with Client(url, token, timeout_s=120) as cn:
+        address = resolve_address(start=False, settings=load_settings())
+        with Client(address.url, address.token, timeout_s=120, socket_path=address.socket) as cn:
             batch = [{"options": ["--hold", "--wrap", "true"], "cwd": "/tmp"}] * 5000
             stored = 0
             while stored < args.jobs:

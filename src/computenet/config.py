@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
@@ -22,7 +22,9 @@ from pydantic_settings import (
 )
 
 from computenet.errors import ConfigError
-from computenet.model import ClusterInfo, NodeType, PartitionInfo
+
+if TYPE_CHECKING:
+    from computenet.model import ClusterInfo, PartitionInfo
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -54,6 +56,9 @@ class PartitionConfig(BaseModel):
     price_per_gpu_hour: float = 0.0
 
     def to_info(self) -> PartitionInfo:
+        # Imported here: every cnet command reads settings, few need the model.
+        from computenet.model import NodeType, PartitionInfo
+
         return PartitionInfo(
             name=self.name,
             node_type=NodeType(
@@ -91,6 +96,8 @@ class ClusterConfig(BaseModel):
     price_per_gpu_hour: float | None = None
 
     def to_info(self) -> ClusterInfo:
+        from computenet.model import ClusterInfo
+
         return ClusterInfo(
             name=self.name,
             kind=self.kind,

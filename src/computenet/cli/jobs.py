@@ -160,6 +160,21 @@ def _wait(client: Any, job_id: int | str, *, quiet: bool) -> dict[str, Any]:
     return dict(job)
 
 
+#: What the table shows: the server sends only these.
+LS_FIELDS = (
+    "display_id",
+    "cluster",
+    "partition",
+    "name",
+    "owner",
+    "state",
+    "start_time",
+    "end_time",
+    "nodes",
+    "reason",
+)
+
+
 def ls(
     all: bool = typer.Option(False, "--all", "-a", help="Include finished jobs."),
     state: str = typer.Option(None, "--state", "-t", help="Comma list, e.g. PENDING,RUNNING"),
@@ -176,7 +191,16 @@ def ls(
       cnet ls --all --json | jq '.jobs[] | {id, state}'
       cnet ls -t RUNNING -M local-a
     """
-    jobs = list(get_client().jobs(all=all, state=state, cluster=cluster, name=name, user=user))
+    jobs = list(
+        get_client().jobs(
+            all=all,
+            state=state,
+            cluster=cluster,
+            name=name,
+            user=user,
+            fields=None if as_json else LS_FIELDS,
+        )
+    )
     if as_json:
         print_json({"jobs": jobs})
         return

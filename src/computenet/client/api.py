@@ -134,9 +134,14 @@ class Client:
         cluster: str | None = None,
         name: str | None = None,
         user: str | None = None,
+        fields: Sequence[str] | None = None,
         page_size: int = 10_000,
     ) -> Iterator[dict[str, Any]]:
+        """Jobs in id order, page by page; ``fields`` limits each job to
+        those keys (see docs/cli.md for the job object)."""
         params: dict[str, Any] = {"all": all, "limit": page_size}
+        if fields is not None:
+            params["fields"] = ",".join(fields)
         for key, value in (("state", state), ("cluster", cluster), ("name", name), ("user", user)):
             if value is not None:
                 params[key] = value

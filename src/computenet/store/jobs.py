@@ -171,17 +171,37 @@ def list_jobs(session: Session, **filters: Any) -> list[JobRow]:
     return list(session.scalars(_job_query(select(JobRow), **filters)))
 
 
-def list_job_rows(session: Session, **filters: Any) -> list[Any]:
-    """As ``list_jobs``, as plain records without the full spec: several times
-    cheaper for listing thousands of jobs; ``job_to_dict`` reads both.
-
-    A Core query on the session's connection, each row made a namespace:
-    attribute access on a SQLAlchemy ``Row`` costs ten times a namespace's,
-    and ``job_to_dict`` reads twenty attributes of each of 10,000 rows."""
-    columns = [c for c in JobRow.__table__.columns if c.name != "spec"]
+def list_job_dicts(
+    session: Session, fields: Sequence[str] | None = None, **filters: Any
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """The ids and, as ``job_to_dict`` shows them, the jobs ``list_jobs``
+    would return, with only ``fields``
+    (of ``JOB_FIELDS``) when given: several times cheaper for listing
+    thousands of jobs. Reads only the columns the fields need, through a
+    Core query (a ``Row``'s attributes cost ten times a dict's keys)."""
+    wanted = tuple(fields) if fields is not None else JOB_FIELDS
+    names = {"id"}  # the caller's cursor
+    for field in wanted:
+        names.update(_COLUMNS_OF.get(field, (field,)))
+    columns = [c for c in _JOBS.columns if c.name in names]
     result = session.connection().execute(_job_query(select(*columns), **filters))
     keys = tuple(result.keys())
-    return [SimpleNamespace(**dict(zip(keys, row, strict=True))) for row in result]
+    records = [dict(zip(keys, row, strict=True)) for row in result]
+    atts: dict[int, list[AttemptRow]] = {}
+    if "attempts" in wanted:
+        atts = attempts(session, [r["id"] for r in records if r["attempt_count"]])
+    ids = [r["id"] for r in records]
+    if fields is None:
+        return ids, [job_to_dict(SimpleNamespace(**r), atts.get(r["id"], ())) for r in records]
+    out = []
+    for r in records:
+        job = {**r["summary"], **r} if "summary" in r else r
+        if "display_id" in wanted:
+            job["display_id"] = display_id(SimpleNamespace(**r))
+        if "attempts" in wanted:
+            job["attempts"] = [attempt_to_dict(a) for a in atts.get(r["id"], ())]
+        out.append({field: job[field] for field in wanted})
+    return ids, out
 
 
 def count_jobs(session: Session, states: Sequence[str]) -> int:
@@ -277,6 +297,21 @@ def display_id(job: Any) -> str:
     return str(job.id)
 
 
+#: The keys of the ``summary`` column.
+SUMMARY_FIELDS = (
+    "notes",
+    "nodes",
+    "cpus",
+    "gpus",
+    "time_limit_s",
+    "mem_per_node_bytes",
+    "mem_per_cpu_bytes",
+    "workdir",
+    "account",
+    "command",
+)
+
+
 def summarize(spec: dict[str, Any]) -> dict[str, Any]:
     """The parts of a spec every job listing shows (the ``summary`` column)."""
     sizes = derived_sizes(
@@ -307,6 +342,36 @@ def summarize(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: The keys of ``job_to_dict``, in order.
+JOB_FIELDS = (
+    "id",
+    "display_id",
+    "name",
+    "owner",
+    "project",
+    "state",
+    "reason",
+    "cluster",
+    "partition",
+    "exit_code",
+    "submit_time",
+    "start_time",
+    "end_time",
+    "array_job_id",
+    "array_task_id",
+    *SUMMARY_FIELDS,
+    "attempts",
+)
+
+
+#: Columns a field of ``job_to_dict`` is made from, where not its own.
+_COLUMNS_OF = {
+    "display_id": ("id", "array_job_id", "array_task_id"),
+    "attempts": ("id", "attempt_count"),
+    **{f: ("summary",) for f in SUMMARY_FIELDS},
+}
+
+
 def job_to_dict(job: Any, job_attempts: Sequence[AttemptRow] = ()) -> dict[str, Any]:
     """The stable job object of the API and ``--json`` output (docs/cli.md)."""
     return {
@@ -326,23 +391,24 @@ def job_to_dict(job: Any, job_attempts: Sequence[AttemptRow] = ()) -> dict[str, 
         "array_job_id": job.array_job_id,
         "array_task_id": job.array_task_id,
         **job.summary,
-        "attempts": [
-            {
-                "number": a.number,
-                "cluster": a.cluster,
-                "partition": a.partition,
-                "native_id": a.native_id,
-                "state": a.state,
-                "reason": a.reason,
-                "exit_code": a.exit_code,
-                "submit_time": a.submit_time,
-                "start_time": a.start_time,
-                "end_time": a.end_time,
-                "predicted_start": a.predicted_start,
-                "predicted_end": a.predicted_end,
-                "node_list": a.node_list,
-                "usage": a.usage,
-            }
-            for a in job_attempts
-        ],
+        "attempts": [attempt_to_dict(a) for a in job_attempts],
+    }
+
+
+def attempt_to_dict(a: AttemptRow) -> dict[str, Any]:
+    return {
+        "number": a.number,
+        "cluster": a.cluster,
+        "partition": a.partition,
+        "native_id": a.native_id,
+        "state": a.state,
+        "reason": a.reason,
+        "exit_code": a.exit_code,
+        "submit_time": a.submit_time,
+        "start_time": a.start_time,
+        "end_time": a.end_time,
+        "predicted_start": a.predicted_start,
+        "predicted_end": a.predicted_end,
+        "node_list": a.node_list,
+        "usage": a.usage,
     }

@@ -135,6 +135,18 @@ def test_list_filters_and_cursor_pagination(alice: Client) -> None:
         alice.get("/jobs", {"state": "BOGUS"})
 
 
+def test_list_returns_only_the_fields_asked_for(alice: Client) -> None:
+    ids = alice.submit_many([{"options": ["--hold", "-N", "2", "--wrap", "true"]}] * 3)
+    full = list(alice.jobs())
+    some = list(alice.jobs(fields=["display_id", "nodes", "state"]))
+    assert some == [{"display_id": str(i), "nodes": 2, "state": "PENDING"} for i in ids]
+    assert [{k: j[k] for k in ("display_id", "nodes", "state")} for j in full] == some
+    with pytest.raises(SpecError, match="unknown job field 'spec'"):
+        alice.get("/jobs", {"fields": "id,spec"})
+    with pytest.raises(SpecError):
+        alice.get("/jobs", {"fields": " , "})
+
+
 def test_bulk_submit_reports_the_bad_job_and_stores_none(alice: Client) -> None:
     jobs = [{"options": ["--wrap", "true"]}] * 3 + [{"options": ["--nodes=x", "--wrap", "t"]}]
     with pytest.raises(SpecError, match="job 3"):
