@@ -2,9 +2,10 @@
 
 Small files travel whole in batches (one round trip per batch, not per
 file). Larger files travel in chunks over ``parallel`` streams; each chunk is
-checked by the destination on arrival, and the whole part file is hashed
-again at the destination before its atomic rename, so a chunk spoiled on the
-wire or on disk is found and sent again. A source whose size or mtime moves
+checked by the destination on arrival, and before the atomic rename the
+source's chunk digests are compared with the destination's (chunks kept from an
+earlier run hashed again from disk), so a chunk spoiled on the wire or on disk
+is found and sent again. A source whose size or mtime moves
 during the copy fails it. ``bytes_sent`` counts only bytes that crossed in
 this run, so a resumed copy shows what it saved.
 """

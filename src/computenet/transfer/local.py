@@ -3,8 +3,9 @@
 With a ``root``, every path is confined to it (no ``..``, no symlink escape);
 without one, paths are this machine's own (the user's side of ``cnet cp``).
 
-Each chunk is hashed once on arrival, and its manifest line is written only
-after that check. The end check (``verify``) trusts those lines and hashes
+Each chunk is hashed once on arrival (a chunk copied in the kernel from a local
+source: the source range, see ``copy_chunk_from``), and its manifest line is
+written only after that check. The end check (``verify``) trusts those lines and hashes
 from disk only chunks kept from an earlier run (above the manifest's
 ``resumed`` line), which may have rotted since; so a fresh copy is never read
 back. The whole file's check is the list of chunk digests (``chunks.file_digest``).
@@ -13,7 +14,6 @@ back. The whole file's check is the list of chunk digests (``chunks.file_digest`
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import os
 import stat as stat_mod
@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from computenet.errors import ForbiddenError, IntegrityError, NotFoundError, TransferError
+from computenet.errors import IntegrityError, TransferError
 from computenet.transfer import batch, chunks, local_io
 from computenet.transfer.endpoint import (
     PART_SUFFIX,
@@ -33,20 +33,10 @@ from computenet.transfer.endpoint import (
     PartIdent,
     part_names,
 )
+from computenet.transfer.local_io import os_error
 from computenet.transfer.paths import confine
 
 R = TypeVar("R")
-
-
-def os_error(exc: OSError, what: str) -> Exception:
-    """Translate an OSError into the error tree with a one-line message."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return TransferError(f"destination disk full while writing {what}")
-    if exc.errno == errno.ENOENT:
-        return NotFoundError(f"no such file: {what}")
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return ForbiddenError(f"permission denied: {what}")
-    return TransferError(f"{what}: {exc.strerror or exc}")
 
 
 class LocalEndpoint(Endpoint):

@@ -3,14 +3,15 @@
 - Chunk bodies arrive as a list of pieces (as the HTTP server hands them over):
   they are hashed piece by piece and written with one ``pwritev``, never joined.
 - Local-to-local chunks move with ``copy_file_range`` (the kernel copies page
-  to page); both ranges are then hashed from the page cache, so a chunk is still
-  checked on arrival, without a pass through a Python buffer.
-- Small files are written relative to an open directory (``openat``/``renameat``),
-  so a batch resolves and confines each directory once, not each file.
+  to page); the source range is hashed from the page cache for the manifest.
+- Small files are read and written relative to an open directory
+  (``openat``/``renameat``), so a batch resolves and confines each directory
+  once, not each file.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import mmap
 import os
@@ -21,7 +22,7 @@ from typing import Protocol, TypeVar
 
 import blake3
 
-from computenet.errors import ForbiddenError
+from computenet.errors import ForbiddenError, NotFoundError, TransferError
 
 Buffer = bytes | bytearray | memoryview
 
@@ -34,6 +35,17 @@ class _Named(Protocol):
 T = TypeVar("T", bound=_Named)
 IOV_MAX = 1024
 MANIFEST_RESUMED = "resumed"  # manifest line: chunk lines above it come from an earlier run
+
+
+def os_error(exc: OSError, what: str) -> Exception:
+    """Translate an OSError into the error tree with a one-line message."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return TransferError(f"destination disk full while writing {what}")
+    if exc.errno == errno.ENOENT:
+        return NotFoundError(f"no such file: {what}")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ForbiddenError(f"permission denied: {what}")
+    return TransferError(f"{what}: {exc.strerror or exc}")
 
 
 def digest_pieces(pieces: Sequence[Buffer]) -> str:
