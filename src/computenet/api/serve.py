@@ -15,6 +15,8 @@ import socket
 import sys
 from pathlib import Path
 
+import uvicorn
+
 from computenet.config import load_settings
 
 
@@ -24,8 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--server-file", default=None)
     args = parser.parse_args(argv)
-
-    import uvicorn
 
     from computenet.api.app import create_app
     from computenet.core.runtime import Runtime
@@ -69,16 +69,26 @@ def main(argv: list[str] | None = None) -> int:
         lifespan="on",
         timeout_graceful_shutdown=3,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, unix_path)
     print(f"computenet server on {url} (pid {os.getpid()})", file=sys.stderr, flush=True)
-    try:
-        # Server.run picks uvloop when it is installed (asyncio.run would not).
-        server.run(sockets=[sock] + ([usock] if usock else []))
-    finally:
-        if unix_path:
-            with contextlib.suppress(OSError):
-                os.unlink(unix_path)
+    # Server.run picks uvloop when it is installed (asyncio.run would not).
+    server.run(sockets=[sock] + ([usock] if usock else []))
     return 0
+
+
+class _Server(uvicorn.Server):
+    """Removes the Unix socket on shutdown: after a signal, uvicorn re-raises
+    it once shut down, so code after ``run`` never runs."""
+
+    def __init__(self, config: uvicorn.Config, unix_path: str | None) -> None:
+        super().__init__(config)
+        self.unix_path = unix_path
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        if self.unix_path:
+            with contextlib.suppress(OSError):
+                os.unlink(self.unix_path)
 
 
 def _unix_socket(path: Path) -> tuple[socket.socket | None, str | None]:

@@ -206,3 +206,11 @@ def test_ls_shows_each_jobs_own_columns(cnet: Any, tmp_path: Path) -> None:
         "REASON": "JobHeldUser",
     }
     cnet("cancel", job_id.stdout.strip())
+
+
+def test_stop_removes_the_socket_and_the_next_command_starts_again(cnet: Any) -> None:
+    sock = Path(js(cnet("server", "status", "--json"))["socket"])
+    assert cnet("server", "stop").returncode == 0
+    assert not sock.exists()
+    assert cnet("ls").returncode == 0  # starts the local server again
+    assert sock.is_socket()
