@@ -135,8 +135,9 @@ class Endpoint(abc.ABC):
 
     @abc.abstractmethod
     async def write_batch(self, items: list[BatchItem], *, compressed: bool = False) -> int | None:
-        """Write whole small files, each verified and renamed into place; the bytes
-        that crossed (None: nothing crossed a wire)."""
+        """Write whole small files, each renamed into place once written (an item's
+        ``digest``, when given, is checked first); the bytes that crossed (None:
+        nothing crossed a wire)."""
 
     async def close(self) -> None:
         return None
