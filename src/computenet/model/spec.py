@@ -203,7 +203,7 @@ class JobSpec:
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form (equal to ``dataclasses.asdict``, which costs
         several times more: it deep-copies every value of some 60 fields)."""
-        data = {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
+        data = {name: _plain(getattr(self, name)) for name in _FIELD_NAMES}
         data["version"] = SPEC_VERSION
         return data
 
@@ -236,12 +236,8 @@ class JobSpec:
 _SCALARS = frozenset({str, int, float, bool})
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    names: tuple[str, ...] | None = cls.__dict__.get("_cn_field_names")
-    if names is None:
-        names = tuple(f.name for f in fields(cls))
-        setattr(cls, "_cn_field_names", names)  # noqa: B010 - a frozen dataclass's class attribute
-    return names
+#: JobSpec's field names, in order (read by ``to_dict`` on every submission).
+_FIELD_NAMES = tuple(f.name for f in fields(JobSpec))
 
 
 def _plain(value: Any) -> Any:
