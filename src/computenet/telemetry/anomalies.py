@@ -68,15 +68,13 @@ def job_findings(jobs: Iterable[JobView], now: float, cfg: TelemetrySettings) ->
         if j.low_cpu_since is not None and now - j.low_cpu_since >= cfg.hung_after_s:
             minutes = (now - j.low_cpu_since) / 60
             out.append(
-                Finding(
+                _job_finding(
                     "job_hung",
-                    str(j.job_id),
-                    f"job {j.job_id} on {j.cluster} has used almost no CPU for {minutes:.0f} min "
+                    j,
+                    f"has used almost no CPU for {minutes:.0f} min "
                     f"({j.cpus} CPUs allocated): likely hung",
-                    cluster=j.cluster,
-                    job_id=j.job_id,
-                    project=j.project,
-                    details={"low_cpu_since": j.low_cpu_since, "cpus": j.cpus},
+                    low_cpu_since=j.low_cpu_since,
+                    cpus=j.cpus,
                 )
             )
         if (
@@ -86,15 +84,13 @@ def job_findings(jobs: Iterable[JobView], now: float, cfg: TelemetrySettings) ->
         ):
             share = j.last_rss_bytes / j.mem_limit_bytes
             out.append(
-                Finding(
+                _job_finding(
                     "job_memory_high",
-                    str(j.job_id),
-                    f"job {j.job_id} on {j.cluster} uses {share:.0%} of its memory limit "
+                    j,
+                    f"uses {share:.0%} of its memory limit "
                     f"({j.last_rss_bytes / 2**30:.2f} of {j.mem_limit_bytes / 2**30:.2f} GiB)",
-                    cluster=j.cluster,
-                    job_id=j.job_id,
-                    project=j.project,
-                    details={"rss_bytes": j.last_rss_bytes, "mem_limit_bytes": j.mem_limit_bytes},
+                    rss_bytes=j.last_rss_bytes,
+                    mem_limit_bytes=j.mem_limit_bytes,
                 )
             )
         if (
@@ -103,18 +99,28 @@ def job_findings(jobs: Iterable[JobView], now: float, cfg: TelemetrySettings) ->
             and now - j.gpu_idle_since >= cfg.gpu_idle_after_s
         ):
             out.append(
-                Finding(
+                _job_finding(
                     "job_gpu_idle",
-                    str(j.job_id),
-                    f"job {j.job_id} on {j.cluster} holds {j.gpus} GPUs that have been idle for "
+                    j,
+                    f"holds {j.gpus} GPUs that have been idle for "
                     f"{(now - j.gpu_idle_since) / 60:.0f} min",
-                    cluster=j.cluster,
-                    job_id=j.job_id,
-                    project=j.project,
-                    details={"gpus": j.gpus, "gpu_idle_since": j.gpu_idle_since},
+                    gpus=j.gpus,
+                    gpu_idle_since=j.gpu_idle_since,
                 )
             )
     return out
+
+
+def _job_finding(kind: str, j: JobView, what: str, **details: Any) -> Finding:
+    return Finding(
+        kind,
+        str(j.job_id),
+        f"job {j.job_id} on {j.cluster} {what}",
+        cluster=j.cluster,
+        job_id=j.job_id,
+        project=j.project,
+        details=details,
+    )
 
 
 @dataclass(frozen=True)
