@@ -8,7 +8,8 @@ are translated at the adapter boundary with ``raise ... from exc``.
     ComputeNetError
     ├── ConfigError            bad configuration file or setting
     ├── SpecError              a malformed script or option (nothing submitted)
-    │   └── UnsupportedOption  an option this cluster cannot honour
+    │   ├── UnsupportedOption  an option this cluster cannot honour
+    │   └── ParameterError     application parameters out of range (details: every field)
     ├── InfeasibleError        no cluster can ever run the job
     ├── NotFoundError          unknown job, cluster, site or user
     ├── AuthError              missing or wrong token
@@ -66,6 +67,13 @@ class SpecError(ComputeNetError):
 
 class UnsupportedOption(SpecError):
     code = "unsupported_option"
+
+
+class ParameterError(SpecError):
+    """Catalogue parameters that do not fit their declarations; ``details``
+    holds ``fields``: one ``{"field", "message"}`` per bad field."""
+
+    code = "invalid_parameters"
 
 
 class InfeasibleError(ComputeNetError):
@@ -153,6 +161,7 @@ ERRORS_BY_CODE: dict[str, type[ComputeNetError]] = {
         ConfigError,
         SpecError,
         UnsupportedOption,
+        ParameterError,
         InfeasibleError,
         NotFoundError,
         AuthError,

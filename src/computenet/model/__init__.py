@@ -15,6 +15,8 @@ from computenet.model.cluster import (
 )
 from computenet.model.placement import Candidate, Placement
 from computenet.model.spec import (
+    AppFigure,
+    AppRef,
     ArraySpec,
     CpuMode,
     Dependency,
@@ -27,6 +29,8 @@ from computenet.model.state import TERMINAL_STATES, ClusterHealth, JobState
 
 __all__ = [
     "TERMINAL_STATES",
+    "AppFigure",
+    "AppRef",
     "ArraySpec",
     "AttemptRequest",
     "AttemptStatus",

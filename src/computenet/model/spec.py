@@ -60,6 +60,44 @@ class Staging:
 
 
 @dataclass(frozen=True)
+class AppFigure:
+    """How a catalogue run's performance figure is read from its output."""
+
+    regex: str
+    unit: str
+    higher_is_better: bool
+    stream: str = "stdout"
+    per: str = "cpu"  # the allocation unit figures are normalised by: cpu | gpu | node
+
+
+@dataclass(frozen=True)
+class AppRef:
+    """A job made from the catalogue: which application, with what values,
+    and where it is installed (cluster names or globs; empty: anywhere).
+    ``unusable`` lists clusters matched by ``installed`` that cannot run it
+    all the same, with the reason (a command missing on an embedded host)."""
+
+    name: str
+    version: str
+    installed: tuple[str, ...] = ()
+    unusable: tuple[tuple[str, str], ...] = ()
+    figure: AppFigure | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AppRef:
+        figure = data.get("figure")
+        return cls(
+            name=str(data["name"]),
+            version=str(data.get("version", "")),
+            installed=tuple(data.get("installed", ())),
+            unusable=tuple((str(c), str(w)) for c, w in data.get("unusable", ())),
+            figure=AppFigure(**figure) if figure else None,
+            params=dict(data.get("params") or {}),
+        )
+
+
+@dataclass(frozen=True)
 class Sizes:
     nodes: int
     tasks: int
@@ -152,6 +190,7 @@ class JobSpec:
     region: str | None = None
     hedge: int | None = None
     app: str | None = None
+    catalogue: AppRef | None = None  # set for jobs made from the application catalogue
     inputs: tuple[Staging, ...] = ()
     outputs: tuple[Staging, ...] = ()
     # what we did with options the embedded cluster does not act on
@@ -228,6 +267,8 @@ class JobSpec:
             data["signal"] = Signal(**data["signal"])
         for key in ("inputs", "outputs"):
             data[key] = tuple(Staging(**s) for s in data.get(key, ()))
+        if data.get("catalogue") is not None:
+            data["catalogue"] = AppRef.from_dict(data["catalogue"])
         for key in ("args", "clusters", "ignored", "sbatch_args"):
             data[key] = tuple(data.get(key, ()))
         return cls(**data)
