@@ -178,6 +178,8 @@ class Settings(BaseSettings):
     max_bulk_jobs: int = 20_000
     max_array_size: int = 10_001
     metrics_public_loopback: bool = True
+    #: a site's application files (docs/apps.md); one named like a shipped one replaces it
+    apps_dir: Path | None = None
     clusters: list[ClusterConfig] = Field(default_factory=default_clusters)
 
     @classmethod

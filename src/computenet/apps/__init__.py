@@ -12,6 +12,7 @@ its output when it completes (``figures``).
 
 from __future__ import annotations
 
+from computenet.apps import report
 from computenet.apps.catalogue import App, Catalogue, CatalogueSource, Problem, load
 from computenet.apps.params import check_values, parse_assignments
 from computenet.apps.script import RenderedRun, render_run
@@ -26,4 +27,5 @@ __all__ = [
     "load",
     "parse_assignments",
     "render_run",
+    "report",
 ]

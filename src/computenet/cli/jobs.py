@@ -251,6 +251,14 @@ def show(
         print(f"{key:>14}: {fmt_time(job.get(key))}")
     for note in job.get("notes") or []:
         print(f"{'note':>14}: {note}")
+    app = (job.get("spec") or {}).get("catalogue")
+    if app:
+        print(f"{'application':>14}: {app['name']} {app['version']}")
+        for f in job.get("figures") or []:
+            shown = (
+                f"{f['value']:.6g} {f['unit']}" if f["value"] is not None else f"none ({f['note']})"
+            )
+            print(f"{'figure':>14}: {shown} on {f['cluster']} ({f['cpus']} CPUs)")
     for a in job.get("attempts", []):
         print(
             f"{'attempt ' + str(a['number']):>14}: {a['cluster']} native id "
@@ -334,6 +342,7 @@ def _print_placement(placement: dict[str, Any], spec: dict[str, Any] | None = No
         "finish in",
         "cost",
         "score",
+        "speed",
         "why not",
     ):
         table.add_column(col)
@@ -347,6 +356,7 @@ def _print_placement(placement: dict[str, Any], spec: dict[str, Any] | None = No
             fmt_duration(end - now) if end is not None else "-",
             f"{c['cost']:.4f}" if c.get("cost") is not None else "-",
             f"{c['score']:.3g}" if c.get("score") is not None else "-",
+            c.get("speed_source") or "-",
             c.get("why_not") or "",
         )
     console.print(table)

@@ -202,6 +202,45 @@ def export(
     print(f"wrote {count} rows to {out}")
 
 
+@report_app.command("apps")
+def apps(
+    since: str = typer.Option(None, "--since", help="Start (default -30d): date, epoch or -7d."),
+    until: str = UNTIL,
+    app: str = typer.Option(None, "--app", help="Only this application."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Catalogue applications per cluster and partition: runs, median
+    performance figure, cost per run and cost per unit of work (docs/apps.md).
+
+    \b
+    Examples:
+      cnet report apps
+      cnet report apps --app lammps --since -7d --json
+    """
+    data = get_client().app_report(since=since, until=until, app=app)
+    if as_json:
+        print_json(data)
+        return
+    rows = [
+        {
+            **r,
+            "figure": f"{_cell(r['median_figure'])} {r['unit']}",
+            "cost/work": (
+                f"{r['cost_per_work']:.3g} per {r['work_unit']}"
+                if r["cost_per_work"] is not None
+                else "-"
+            ),
+            "no figure": r["runs_without_figure"],
+        }
+        for r in data["rows"]
+    ]
+    _table(
+        "applications by cluster",
+        rows,
+        ["app", "cluster", "partition", "runs", "no figure", "figure", "cost_per_run", "cost/work"],
+    )
+
+
 def alerts(
     all: bool = typer.Option(False, "--all", "-a", help="Include resolved alerts."),
     as_json: bool = JSON_OPT,

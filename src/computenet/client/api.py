@@ -169,6 +169,46 @@ class Client:
     def clusters(self) -> list[dict[str, Any]]:
         return list(self.get("/clusters")["clusters"])
 
+    # ----- the application catalogue --------------------------------------
+    def apps(self) -> list[dict[str, Any]]:
+        """The catalogue's applications (one summary each)."""
+        return list(self.get("/apps")["apps"])
+
+    def app(self, name: str) -> Any:
+        """One application with its form (fields, resources, install, figure)."""
+        return self.get(f"/apps/{name}")
+
+    def run_app(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        options: Sequence[str] = (),
+        test_only: bool = False,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Submit a run of a catalogue application: the job (with ``app``), or
+        with ``test_only`` the parsed spec, each cluster's estimates and the
+        script. Bad values raise ``ParameterError`` (``details["fields"]``)."""
+        return self.post(
+            f"/apps/{name}/runs",
+            {
+                "params": dict(params or {}),
+                "options": list(options),
+                "test_only": test_only,
+                "cwd": cwd,
+                "env": dict(env or {}),
+            },
+        )
+
+    def app_report(
+        self, *, since: str | None = None, until: str | None = None, app: str | None = None
+    ) -> Any:
+        """Runs, median figure and costs per application, cluster and partition."""
+        params = {k: v for k, v in (("since", since), ("until", until), ("app", app)) if v}
+        return self.get("/reports/apps", params)
+
     def wait(
         self, job_id: int | str, *, timeout_s: float | None = None, poll_s: float = 0.2
     ) -> Any:

@@ -21,13 +21,14 @@ from sqlalchemy import select
 
 from computenet.clock import Clock
 from computenet.config import Settings
-from computenet.core import failover, hedge, placing, polling, speeds, tags
+from computenet.core import app_figures, failover, hedge, placing, polling, speeds, tags
 from computenet.core.cluster_state import ClusterStates
 from computenet.core.service import accounting_guard
 from computenet.core.staging_steps import StagingTasks
 from computenet.core.tags import is_tag, tag_for
 from computenet.errors import ClusterError
 from computenet.model import JobState
+from computenet.network.app_speed import AppSpeedModel
 from computenet.network.speed import SpeedModel
 from computenet.store import jobs as repo
 from computenet.store import leases
@@ -83,6 +84,10 @@ class Controller:
         #: run time per requested time, per app and cluster, learned from completed attempts
         self.speed = SpeedModel()
         speeds.warm(self.speed, store)
+        #: catalogue applications' measured speeds, from their performance figures
+        self.app_speed = AppSpeedModel()
+        app_figures.warm(self.app_speed, store)
+        self._figures_caught_up = False
         #: background copies of jobs' inputs and outputs, one per job
         self.staging = StagingTasks(self)
 
@@ -158,6 +163,9 @@ class Controller:
         await placing.place_pending(self)
         await polling.poll_active(self)
         await hedge.confirm_copies(self)
+        if not self._figures_caught_up:  # once per start: figures a stop left unread
+            self._figures_caught_up = True
+            await app_figures.catch_up(self, now)
         self.passes += 1
 
     async def _handle_cancels(self) -> None:

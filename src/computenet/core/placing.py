@@ -27,6 +27,8 @@ from computenet.store.tables import AttemptRow, JobRow
 if TYPE_CHECKING:
     from computenet.core.controller import Controller
 
+#: Set in every job's environment: the name of the cluster it runs on.
+CLUSTER_VARIABLE = "CN_CLUSTER"
 BATCH = 500  # jobs placed per pass, so one huge bulk submission does not stall the API
 #: a job in these states goes QUEUED once its attempt is confirmed at the cluster
 WAITING = (JobState.PENDING.value, JobState.STAGING_IN.value)
@@ -43,7 +45,9 @@ async def place_pending(ctrl: Controller) -> None:
         ready = ready_jobs(ctrl, s, pending)
     if not ready:
         return
-    views = speeds.with_speed(await ctrl.clusters.views(with_snapshots=True), ctrl.speed)
+    views = speeds.with_speed(
+        await ctrl.clusters.views(with_snapshots=True), ctrl.speed, ctrl.app_speed
+    )
     for job_id in ready:
         try:
             await advance_pending(ctrl, job_id, views)
@@ -317,12 +321,23 @@ def attempt_row(s: Session, job_id: int, number: int) -> AttemptRow | None:
     )
 
 
+def on_cluster(request: AttemptRequest, cluster: str) -> AttemptRequest:
+    """The request with ``CN_CLUSTER`` (the cluster's name in this network) in
+    the job's environment: a catalogue script picks its install setup by it."""
+    spec = request.spec
+    if spec.environment.get(CLUSTER_VARIABLE) == cluster:
+        return request
+    env = {**spec.environment, CLUSTER_VARIABLE: cluster}
+    return replace(request, spec=replace(spec, environment=env))
+
+
 async def submit(ctrl: Controller, job_id: int, cluster: str, request: AttemptRequest) -> None:
     from computenet.core.hedge import is_moved, live_copies
 
     adapter = ctrl.adapters.get(cluster)
     if adapter is None:
         return  # removed meanwhile; the attempt is resolved with its cluster
+    request = on_cluster(request, cluster)
     now = ctrl.clock.now()
     try:
         native = await adapter.find(request.tag)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from computenet.core import speeds, staging_steps
+from computenet.core import app_figures, speeds, staging_steps
 from computenet.errors import ClusterError, ComputeNetError
 from computenet.model import AttemptStatus, JobSpec, JobState
 from computenet.store import jobs as repo
@@ -111,6 +111,7 @@ async def apply_status(ctrl: Controller, cluster: str, job_id: int, status: Atte
             if adapter is not None:
                 usage = (await adapter.usage([status.native_id])).get(status.native_id)
     stage_out = False
+    completed = None  # a catalogue job's attempt that completes now
     with ctrl.store.session() as s:
         job = repo.get_job(s, job_id)
         attempt = repo.latest_attempt(s, job)
@@ -118,6 +119,8 @@ async def apply_status(ctrl: Controller, cluster: str, job_id: int, status: Atte
             return  # an older attempt; its job moved on
         if attempt.state == state.value and not state.terminal:
             return
+        if state == JobState.COMPLETED and attempt.state != state.value:
+            completed = attempt.id if job.spec.get("catalogue") else None
         attempt.state = state.value
         if not (attempt.reason or "").startswith(("REQUEUED_FAILOVER", "hedge copy")):
             attempt.reason = status.reason  # a move's reason is worth more than Slurm's
@@ -177,5 +180,7 @@ async def apply_status(ctrl: Controller, cluster: str, job_id: int, status: Atte
                 end_time=status.end_time or now,
                 start_time=job.start_time or status.start_time,
             )
+    if completed is not None:  # a catalogue run's figure, once its state is stored
+        await app_figures.record_completed(ctrl, job_id, completed, usage)
     if stage_out:
         ctrl.staging.start(job_id, JobState.STAGING_OUT.value)

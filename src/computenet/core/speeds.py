@@ -7,7 +7,9 @@ attempts in the store, feeds it each attempt that completes, and hands the
 factors to the broker in every cluster view. Jobs already queued or running
 at a cluster usually end early too, so their time limits in the snapshot
 are shortened by the cluster's factor for any app: the predicted start
-behind them moves forward by the same measure.
+behind them moves forward by the same measure. Catalogue applications'
+measured speeds (``network.app_speed``, fed by ``core.app_figures``) go
+into the views beside the factors and take precedence for their runs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import select
 
 from computenet.model import JobSpec, JobState, Snapshot, SnapshotJob
 from computenet.network import ClusterView
+from computenet.network.app_speed import AppSpeedModel
 from computenet.network.speed import ANY_APP, SpeedModel
 from computenet.store.db import Store
 from computenet.store.tables import AttemptRow, JobRow
@@ -75,18 +78,23 @@ def _shortened(snap: Snapshot, factor: float) -> Snapshot:
     )
 
 
-def with_speed(views: dict[str, Any], model: SpeedModel) -> dict[str, Any]:
-    """The views with each cluster's learned factors, and its queue's limits
-    shortened by its any-app factor when that is known and above 1."""
+def with_speed(
+    views: dict[str, Any], model: SpeedModel, measured: AppSpeedModel | None = None
+) -> dict[str, Any]:
+    """The views with each cluster's learned factors (and how many runs each
+    rests on), catalogue applications' measured speeds from ``measured``, and
+    its queue's limits shortened by its any-app factor when that is above 1."""
     out: dict[str, Any] = {}
     for name, view in views.items():
         factors = model.factors(name)
-        if not factors or not isinstance(view, ClusterView):
+        apps = measured.measured(name) if measured is not None else {}
+        if not (factors or apps) or not isinstance(view, ClusterView):
             out[name] = view
             continue
         snap = view.snapshot
         factor = factors.get(ANY_APP, 1.0)
         if snap is not None and factor > 1.0:
             snap = _shortened(snap, factor)
-        out[name] = replace(view, speed=factors, snapshot=snap)
+        runs = {app: model.samples(None if app == ANY_APP else app, name) for app in factors}
+        out[name] = replace(view, speed=factors, speed_runs=runs, app_speed=apps, snapshot=snap)
     return out

@@ -18,6 +18,7 @@ class Candidate:
     staging_s: float = 0.0
     cost: float | None = None
     score: float | None = None
+    speed_source: str | None = None  # how the run time was predicted
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class Estimate:
     runtime_s: float
     staging_s: float
     cost: float
+    speed_source: str = ""  # where runtime_s came from (``cnet why``)
 
     @property
     def end(self) -> float:
@@ -38,13 +39,28 @@ _FORECASTS: OrderedDict[int, tuple[Snapshot, dict[str, QueueForecast]]] = Ordere
 _FORECASTS_MAX = 256
 
 
-def speed_factor(spec: JobSpec, view: ClusterView, fit: Fit) -> float:
-    """Learned factor for the job's app, else for any app, else the node type's."""
-    if spec.app is not None and spec.app in view.speed:
-        return view.speed[spec.app]
-    if "*" in view.speed:
-        return view.speed["*"]
-    return fit.partition.node_type.speed
+def _units(per: str, fit: Fit) -> int:
+    return fit.gpus if per == "gpu" else fit.nodes if per == "node" else fit.cpus
+
+
+def runtime(spec: JobSpec, view: ClusterView, fit: Fit) -> tuple[float, str]:
+    """Predicted run time and its source, best first: the measured speed of
+    a catalogue application here, the factor learned from this app's runs,
+    from any app's runs, else the node type's configured speed."""
+    if spec.catalogue is not None and spec.app is not None:
+        measured = view.app_speed.get(spec.app)
+        if measured is not None and _units(measured.per, fit) > 0:
+            units = _units(measured.per, fit)
+            seconds = measured.runtime_s(fit.partition.name, units, float(fit.time_limit_s))
+            return seconds, measured.describe()
+    for key in (spec.app, "*"):
+        if key is not None and key in view.speed:
+            runs = view.speed_runs.get(key)
+            what = f"runs of {key}" if key != "*" else "runs"
+            count = f"{runs} " if runs else ""
+            return fit.time_limit_s / view.speed[key], f"learned from {count}{what}"
+    speed = fit.partition.node_type.speed
+    return fit.time_limit_s / speed, f"configured speed {speed:g}"
 
 
 def _forecast(view: ClusterView, snapshot: Snapshot, fit: Fit) -> QueueForecast:
@@ -98,7 +114,7 @@ def queue_start(view: ClusterView, fit: Fit, now: float) -> float:
 def estimate(
     spec: JobSpec, view: ClusterView, fit: Fit, *, now: float, input_bytes: int
 ) -> Estimate:
-    runtime_s = fit.time_limit_s / speed_factor(spec, view, fit)
+    runtime_s, source = runtime(spec, view, fit)
     staging_s = 0.0
     if input_bytes > 0 and view.bandwidth_bytes_per_s:
         staging_s = input_bytes / view.bandwidth_bytes_per_s
@@ -107,4 +123,6 @@ def estimate(
     hours = runtime_s / 3600.0
     p = fit.partition
     cost = (p.price_per_core_hour * fit.cpus + p.price_per_gpu_hour * fit.gpus) * hours
-    return Estimate(start=start, runtime_s=runtime_s, staging_s=staging_s, cost=cost)
+    return Estimate(
+        start=start, runtime_s=runtime_s, staging_s=staging_s, cost=cost, speed_source=source
+    )

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
-from computenet.model import ClusterInfo, CpuMode, JobSpec, PartitionInfo
+from computenet.model import AppRef, ClusterInfo, CpuMode, JobSpec, PartitionInfo
 
 DEFAULT_TIME_LIMIT_S = 3600  # when neither the job nor the partition says
 
@@ -79,6 +80,20 @@ def cluster_why_not(spec: JobSpec, info: ClusterInfo, allowed: bool) -> str | No
         return f"{info.name} is in region {info.region}, the job asks for {spec.region}"
     if not allowed:
         return f"the user may not use {info.name}"
+    if spec.catalogue is not None:
+        return app_why_not(spec.catalogue, info.name)
+    return None
+
+
+def app_why_not(app: AppRef, cluster: str) -> str | None:
+    """Why a catalogue application cannot run on ``cluster``: no install
+    entry names it, or the entry that does cannot be used there."""
+    for name, why in app.unusable:
+        if name == cluster:
+            return f"{app.name} cannot run on {cluster}: {why}"
+    if app.installed and not any(fnmatchcase(cluster, p) for p in app.installed):
+        where = ", ".join(app.installed)
+        return f"{app.name} is not installed on {cluster} (installed on: {where})"
     return None
 
 

@@ -159,4 +159,5 @@ def _candidate(
         est.staging_s,
         est.cost,
         score,
+        est.speed_source or None,
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from computenet.model import ClusterHealth, ClusterInfo, Snapshot
+
+if TYPE_CHECKING:
+    from computenet.network.app_speed import MeasuredSpeed
 
 
 class StartModel(Protocol):
@@ -22,6 +25,8 @@ class StartModel(Protocol):
 
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})
+_NONE: Mapping[str, int] = MappingProxyType({})
+_NO_FIGURES: Mapping[str, MeasuredSpeed] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,10 @@ class ClusterView:
     """One cluster as the broker sees it at decision time.
 
     ``speed`` maps an app name (or ``"*"`` for any app) to the learned speed
-    factor on this cluster (run time = requested / factor).
+    factor on this cluster (run time = requested / factor), ``speed_runs``
+    to how many runs it was learned from. ``app_speed`` holds catalogue
+    applications' measured speeds here, which take precedence for their
+    runs (``network.app_speed``).
     ``bandwidth_bytes_per_s`` is the link to the job's data; None means the
     data is already there. ``budget_left`` None means unlimited.
     ``start_model`` (optional) replaces the snapshot replay for start times.
@@ -39,6 +47,8 @@ class ClusterView:
     snapshot: Snapshot | None
     health: ClusterHealth = ClusterHealth.UP
     speed: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    speed_runs: Mapping[str, int] = field(default_factory=lambda: _NONE)
+    app_speed: Mapping[str, MeasuredSpeed] = field(default_factory=lambda: _NO_FIGURES)
     bandwidth_bytes_per_s: float | None = None
     home: bool = False
     allowed: bool = True

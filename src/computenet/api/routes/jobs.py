@@ -95,7 +95,12 @@ def _parse(req: SubmitRequest, runtime: Runtime) -> JobSpec:
 
 
 def _store_one(req: SubmitRequest, who: Principal, runtime: Runtime) -> dict[str, Any]:
-    spec = _parse(req, runtime)
+    return store_spec(_parse(req, runtime), who, runtime)
+
+
+def store_spec(spec: JobSpec, who: Principal, runtime: Runtime) -> dict[str, Any]:
+    """Check a parsed spec (feasibility, budget) and store it as PENDING: the
+    one path every submission takes. Nothing is stored when a check fails."""
     now = runtime.clock.now()
     service.check_feasible(spec, runtime.controller.clusters.infos(), now)
     guard = service.accounting_guard()
@@ -110,16 +115,24 @@ def _store_one(req: SubmitRequest, who: Principal, runtime: Runtime) -> dict[str
 
 
 async def _test_only(req: SubmitRequest, runtime: Runtime) -> JSONResponse:
+    return JSONResponse(await preview(_parse(req, runtime), runtime))
+
+
+async def preview(spec: JobSpec, runtime: Runtime) -> dict[str, Any]:
+    """``--test-only``: the parsed spec and every cluster's estimates (with
+    the speeds the controller would use), nothing stored."""
+    from computenet.core import speeds
     from computenet.network import place
 
-    spec = _parse(req, runtime)
     now = runtime.clock.now()
     service.check_feasible(spec, runtime.controller.clusters.infos(), now)
-    views = await runtime.controller.clusters.views(with_snapshots=True)
+    controller = runtime.controller
+    views = await controller.clusters.views(with_snapshots=True)
+    views = speeds.with_speed(views, controller.speed, controller.app_speed)
     usable = [v for v in views.values() if service.embedded_fit(spec, v.info)[1] is None]
     policy = spec.policy or runtime.settings.default_policy
     placement = place(spec, usable, now=now, policy=policy)
-    return JSONResponse({"spec": spec_summary(spec), "placement": placement.to_dict()})
+    return {"spec": spec_summary(spec), "placement": placement.to_dict()}
 
 
 @router.post("/jobs:bulk", status_code=201)
@@ -248,6 +261,10 @@ def show(
     job = _one(session, who, job_id)
     body = repo.job_to_dict(job, repo.attempts(session, [job.id])[job.id])
     body["spec"] = job.spec
+    if job.spec.get("catalogue"):  # a catalogue run: its performance figures
+        from computenet.store import app_figures
+
+        body["figures"] = [app_figures.to_dict(r) for r in app_figures.for_job(session, job.id)]
     return JSONResponse(body)
 
 

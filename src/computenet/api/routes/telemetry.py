@@ -55,7 +55,14 @@ async def diagnosis(
         job = service.resolve_ids(s, job_id)[0]
         service.visible(job, who)
     facts = await job_facts(runtime, job)
-    return {"job": job_id, **diagnose(facts).to_dict()}
+    found = diagnose(facts).to_dict()
+    if job.spec.get("catalogue"):  # whether the application reported its figure
+        from computenet.core.app_figures import evidence
+        from computenet.store.app_figures import for_job
+
+        with runtime.store.session() as s:
+            found["evidence"] += evidence(for_job(s, job.id))
+    return {"job": job_id, **found}
 
 
 @router.get("/telemetry/export/{table}")
