@@ -139,7 +139,13 @@ def test_an_app_shows_a_form_a_portal_can_draw(alice: Client) -> None:
     device = next(f for f in alice.app("pytorch")["fields"] if f["name"] == "device")
     assert device["choices"] == ["auto", "cpu", "cuda"] and device["default"] == "auto"
     ntasks = next(r for r in form["resources"] if r["name"] == "ntasks")
-    assert ntasks == {"name": "ntasks", "option": "--ntasks", "type": "int", "label": "Tasks", "default": 2}
+    assert ntasks == {
+        "name": "ntasks",
+        "option": "--ntasks",
+        "type": "int",
+        "label": "Tasks",
+        "default": 2,
+    }
     assert form["figure"]["unit"] == "tau/day" and form["figure"]["higher_is_better"] is True
     assert [c["cluster"] for c in form["clusters"]] == ["alpha", "beta"]
     assert all(c["available"] for c in form["clusters"])
@@ -268,5 +274,7 @@ def test_catalogue_routes_need_a_token(live: Any) -> None:
         ("POST", "/apps/lammps/runs"),
         ("GET", "/reports/apps"),
     ):
-        resp = httpx2.request(method, live.url + "/api/v1" + path, json={} if method == "POST" else None)
+        resp = httpx2.request(
+            method, live.url + "/api/v1" + path, json={} if method == "POST" else None
+        )
         assert resp.status_code == 401, (method, path)
