@@ -30,6 +30,7 @@ from computenet.core.runtime import Runtime
 from computenet.core.service import Principal, SubmitInput
 from computenet.errors import SpecError
 from computenet.model import JobSpec
+from computenet.store import jobs as repo
 
 router = APIRouter(tags=["apps"])
 #: ``/reports/apps`` covers this many days unless told otherwise
@@ -146,7 +147,8 @@ async def run_app(
         body = await jobs.preview(spec, runtime)
         return {**body, "app": _app_of(spec), "script": script}
     body = jobs.store_spec(spec, who, runtime)
-    runtime.controller.wake()
+    if body.get("reason") != repo.HELD:  # a held job gives the controller nothing to do
+        runtime.controller.wake()
     return JSONResponse({**body, "app": _app_of(spec)}, status_code=201)
 
 
