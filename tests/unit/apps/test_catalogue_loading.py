@@ -144,3 +144,21 @@ def test_the_source_reloads_when_a_site_file_changes(
     assert source.current().get("echoer").spec.title == "Echo two"
     path.unlink()
     assert "echoer" not in source.current().apps
+
+
+def test_the_site_example_in_the_docs_loads_and_renders(site: Path) -> None:
+    import re
+
+    from computenet.apps.params import check_values
+    from computenet.apps.script import render_run
+
+    docs = Path(__file__).resolve().parents[3] / "docs" / "apps.md"
+    block = re.search(r"```yaml\n# (\S+)\n(.*?)```", docs.read_text(), re.S)
+    assert block is not None
+    (site / Path(block.group(1)).name).write_text(block.group(2))
+    catalogue = load(site)
+    assert catalogue.problems == ()
+    app = catalogue.get("nek-pipe")
+    script = render_run(app, check_values(app.spec, {"case": "fine"}), {}).script
+    assert "cp -r /opt/cases/pipe-fine case" in script
+    assert "  hpc)\n" in script and "module load nek5000/19.0 openmpi/4.1" in script
