@@ -198,15 +198,18 @@ def run(ctx: typer.Context, name: str = typer.Argument(..., help="Application na
         print(f"Submitted {name} as batch job {job_id}")
 
 
+def figure_text(f: dict[str, Any]) -> str:
+    """One recorded figure as ``cnet show`` and ``--wait`` print it."""
+    if f["value"] is None:
+        return f"none ({f['note']})"
+    cpus = f["cpus"]
+    return f"{f['value']:.6g} {f['unit']} on {f['cluster']} ({cpus} CPU{'s' if cpus != 1 else ''})"
+
+
 def print_figures(job: dict[str, Any]) -> None:
     """The performance figure lines of a finished catalogue job."""
     for f in job.get("figures") or []:
-        if f["value"] is not None:
-            sys.stdout.write(
-                f"figure: {f['value']:.6g} {f['unit']} on {f['cluster']} ({f['cpus']} CPUs)\n"
-            )
-        else:
-            sys.stdout.write(f"figure: none ({f['note']})\n")
+        sys.stdout.write(f"figure: {figure_text(f)}\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -257,11 +257,10 @@ def show(
     app = (job.get("spec") or {}).get("catalogue")
     if app:
         print(f"{'application':>14}: {app['name']} {app['version']}")
+        from computenet.cli.apps import figure_text
+
         for f in job.get("figures") or []:
-            shown = (
-                f"{f['value']:.6g} {f['unit']}" if f["value"] is not None else f"none ({f['note']})"
-            )
-            print(f"{'figure':>14}: {shown} on {f['cluster']} ({f['cpus']} CPUs)")
+            print(f"{'figure':>14}: {figure_text(f)}")
     for a in job.get("attempts", []):
         print(
             f"{'attempt ' + str(a['number']):>14}: {a['cluster']} native id "

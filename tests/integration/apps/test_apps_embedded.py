@@ -166,3 +166,26 @@ def test_the_report_has_the_runs_with_costs(client: Client) -> None:
         assert row["cluster"] == "here" and row["runs"] >= 1
         if row["runs_with_figure"]:
             assert row["median_figure"] > 0 and row["cost_per_run"] is not None
+
+
+def test_the_cnet_command_runs_lammps_and_prints_its_figure(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    needs("lammps", "lmp")
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CN_SERVER_URL": server.url, "CN_TOKEN": TOKEN, "COLUMNS": "200"}
+    base = [sys.executable, "-m", "computenet.cli.main", "apps", "run", "lammps"]
+    args = ["-p", "size=4", "-p", "steps=50", "--ntasks=1", "--time=5"]
+    proc = subprocess.run(
+        [*base, *args, "--wait"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("figure: ")]
+    assert line.endswith(" tau/day on here (1 CPU)") and float(line.split()[1]) > 0
+    bad = subprocess.run(
+        [*base, "-p", "steps=5"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2
+    assert bad.stderr == "cnet: error: lammps: steps: must be between 10 and 1e+07 (got 5)\n"

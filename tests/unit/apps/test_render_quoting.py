@@ -180,3 +180,46 @@ def test_a_staged_file_becomes_an_input_stage_and_its_path_in_the_script() -> No
     assert rendered.options == ("--input-stage=home:/u/me/train.py:cn-inputs/script/train.py",)
     assert 'python3 -u "$cn_app_workdir"/cn-inputs/script/train.py' in rendered.script
     assert rendered.ref.params["script"] == "home:/u/me/train.py"
+
+
+def test_any_text_reaches_the_program_unchanged(
+    site: Path, write_app: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Property: for any values (arguments cannot hold NUL), one bash run of
+    the rendered script prints each back byte for byte."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    params = [
+        {"name": f"v{i}", "type": "str", "pattern": "(?s).*", "max_length": 500} for i in range(8)
+    ]
+    body = "".join(f"printf '%s\\0' {{{{ v{i} }}}}\n" for i in range(8))
+    app = _site_app(site, write_app, parameters=params, script=body)
+    text = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
+
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(st.lists(text, min_size=8, max_size=8))
+    def check(values: list[str]) -> None:
+        given_values = {f"v{i}": v for i, v in enumerate(values)}
+        script = render_run(app, check_values(app.spec, given_values), {}).script
+        path = tmp_path / "prop.sh"
+        path.write_text(script, encoding="utf-8")
+        assert BASH is not None
+        out = subprocess.run(
+            [BASH, str(path)],
+            cwd=tmp_path,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "CN_CLUSTER": "x",
+                "SLURM_JOB_ID": "1",
+                "LC_ALL": "C.UTF-8",
+            },
+            capture_output=True,
+            timeout=30,
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.decode("utf-8").split("\0")[:-1] == values
+
+    check()
