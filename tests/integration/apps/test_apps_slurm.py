@@ -1,0 +1,99 @@
+"""A catalogue run on a real Slurm cluster: the install entry of the
+cluster's network name is chosen inside the job (CN_CLUSTER reaches it
+through sbatch), LAMMPS runs, and its figure is read through the adapter."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from computenet.config import ClusterConfig, Settings
+from tests.support.live import TOKEN, LiveServer
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[3]
+DEV_SLURM = REPO / "scripts" / "dev-slurm"
+
+
+@pytest.fixture(scope="module")
+def slurm_conf() -> Iterator[str]:
+    if shutil.which("slurmctld") is None and not Path("/usr/sbin/slurmctld").exists():
+        pytest.skip("Slurm is not installed")
+    root = Path(tempfile.mkdtemp(prefix="cn-it-apps-"))
+    try:
+        out = subprocess.run(
+            [str(DEV_SLURM), "start", "--dir", str(root), "--clusters", "1", "--prefix", "capp",
+             "--nodes", "1", "--cpus", "2", "--json"],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        if out.returncode != 0:
+            pytest.fail(f"scripts/dev-slurm start failed: {out.stderr.strip()}")
+        (conf,) = json.loads(out.stdout)["clusters"].values()
+        yield conf
+    finally:
+        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_lammps_on_slurm_under_its_network_name(slurm_conf: str, tmp_path: Path) -> None:
+    from computenet.core.runtime import Runtime
+
+    if shutil.which("lmp", path="/usr/bin:/bin") is None:
+        pytest.skip("lmp not installed")
+    site = tmp_path / "apps"
+    site.mkdir()
+    shipped = yaml.safe_load((REPO / "src/computenet/apps/shipped/lammps.yaml").read_text())
+    # Installed under the network's name only: the run fails (exit 127) unless
+    # the job is told which cluster it is on.
+    shipped["install"] = {"site-hpc": {"path": "/usr/bin", "check": ["lmp"]}}
+    (site / "lammps.yaml").write_text(yaml.safe_dump(shipped))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        state_dir=tmp_path / "state",
+        token=TOKEN,
+        user="admin",
+        controller_interval_s=0.2,
+        apps_dir=site,
+        clusters=[
+            ClusterConfig(
+                name="site-hpc", kind="slurm", slurm_conf=slurm_conf, price_per_core_hour=0.02
+            )
+        ],
+    )
+    server = LiveServer(Runtime(settings))
+    try:
+        with server.client() as client:
+            deadline = time.monotonic() + 60
+            while not all(c["partitions"] for c in client.clusters()):
+                assert time.monotonic() < deadline, "the Slurm cluster did not describe itself"
+                time.sleep(0.3)
+            job = client.run_app(
+                "lammps", {"size": 4, "steps": 50}, options=["--ntasks=1", "--time=5"],
+                cwd=str(tmp_path),
+            )  # fmt: skip
+            final = client.wait(job["id"], timeout_s=240)
+            out = client.logs(job["id"])["data"]
+            assert final["state"] == "COMPLETED", (final, out)
+            assert final["cluster"] == "site-hpc"
+            shown: dict[str, Any] = client.job(job["id"])
+            for _ in range(100):
+                if shown.get("figures"):
+                    break
+                time.sleep(0.1)
+                shown = client.job(job["id"])
+            (figure,) = shown["figures"]
+            assert figure["value"] is not None and figure["value"] > 0, figure
+            assert figure["cluster"] == "site-hpc" and figure["unit"] == "tau/day"
+            assert "Performance:" in (figure["line"] or "")
+    finally:
+        server.stop()
