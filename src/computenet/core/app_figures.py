@@ -21,7 +21,7 @@ from sqlalchemy import select
 from computenet.apps.figures import TAIL_BYTES, read_figure
 from computenet.errors import ComputeNetError
 from computenet.model import AppFigure, JobSpec, JobState, Usage
-from computenet.network.app_speed import AppSpeedModel, FigureSample
+from computenet.network.app_speed import AppSpeedModel, FigureSample, units_of
 from computenet.store import app_figures as repo_figures
 from computenet.store.db import Store
 from computenet.store.tables import AttemptRow, JobRow
@@ -81,7 +81,7 @@ async def _reading(
 def sample_of(row: AppFigureRow | repo_figures.NewFigure) -> FigureSample | None:
     if row.value is None:
         return None
-    units = {"gpu": row.gpus, "node": row.nodes}.get(row.per, row.cpus)
+    units = units_of(row.per, row.cpus, row.gpus, row.nodes)
     return FigureSample(
         app=row.app,
         cluster=row.cluster,

@@ -52,6 +52,11 @@ class FigureSample:
     requested_s: float | None = None
 
 
+def units_of(per: str, cpus: int, gpus: int, nodes: int) -> int:
+    """How many units of ``per`` (cpu | gpu | node) an allocation holds."""
+    return gpus if per == "gpu" else nodes if per == "node" else cpus
+
+
 def rate_per_unit(value: float, higher_is_better: bool, units: float) -> float:
     return value / units if higher_is_better else 1.0 / (value * units)
 

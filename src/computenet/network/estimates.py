@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from computenet.model import JobSpec, Snapshot
+from computenet.network.app_speed import units_of
 from computenet.network.feasibility import Fit
 from computenet.network.forecast import QueueForecast
 from computenet.network.view import ClusterView
@@ -40,7 +41,7 @@ _FORECASTS_MAX = 256
 
 
 def _units(per: str, fit: Fit) -> int:
-    return fit.gpus if per == "gpu" else fit.nodes if per == "node" else fit.cpus
+    return units_of(per, fit.cpus, fit.gpus, fit.nodes)
 
 
 def runtime(spec: JobSpec, view: ClusterView, fit: Fit) -> tuple[float, str]:

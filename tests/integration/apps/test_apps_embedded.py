@@ -15,6 +15,7 @@ import pytest
 from computenet.client import Client
 from computenet.config import ClusterConfig, PartitionConfig, Settings
 from tests.support.live import TOKEN, LiveServer
+from tests.unit.api.test_apps_api import wait_figures
 
 pytestmark = pytest.mark.integration
 
@@ -77,11 +78,7 @@ def run(
     final = client.wait(job["id"], timeout_s=240)
     out = client.logs(job["id"])["data"]
     assert final["state"] == "COMPLETED", (final, out)
-    shown = client.job(job["id"])
-    for _ in range(100):
-        if shown.get("figures"):
-            break
-        shown = client.job(job["id"])
+    shown = wait_figures(client, job["id"])
     assert shown["spec"]["catalogue"]["name"] == app
     return shown, out
 

@@ -11,13 +11,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from computenet.config import ClusterConfig, Settings
 from tests.support.live import TOKEN, LiveServer
+from tests.unit.api.test_apps_api import wait_figures
 
 pytestmark = pytest.mark.integration
 
@@ -85,13 +85,7 @@ def test_lammps_on_slurm_under_its_network_name(slurm_conf: str, tmp_path: Path)
             out = client.logs(job["id"])["data"]
             assert final["state"] == "COMPLETED", (final, out)
             assert final["cluster"] == "site-hpc"
-            shown: dict[str, Any] = client.job(job["id"])
-            for _ in range(100):
-                if shown.get("figures"):
-                    break
-                time.sleep(0.1)
-                shown = client.job(job["id"])
-            (figure,) = shown["figures"]
+            (figure,) = wait_figures(client, job["id"])["figures"]
             assert figure["value"] is not None and figure["value"] > 0, figure
             assert figure["cluster"] == "site-hpc" and figure["unit"] == "tau/day"
             assert "Performance:" in (figure["line"] or "")

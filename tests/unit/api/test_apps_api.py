@@ -4,7 +4,7 @@ fake clusters: forms, runs through the submission path, bad values, figures."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,7 @@ from computenet.errors import (
     ParameterError,
     SpecError,
 )
-
-TOKEN = "cn_test_admin_token"
+from tests.unit.api.conftest import TOKEN
 
 RATER = {
     "version": 1,
@@ -79,20 +78,8 @@ def live(
     return make_live_server(settings)
 
 
-@pytest.fixture
-def admin(live: Any) -> Iterator[Client]:
-    with live.client(TOKEN) as c:
-        yield c
-
-
-@pytest.fixture
-def alice(live: Any, admin: Client) -> Iterator[Client]:
-    token = admin.post("/users", {"name": "alice", "project": "chem"})["token"]
-    with live.client(token) as c:
-        yield c
-
-
-def _wait_figures(client: Client, job_id: int, timeout_s: float = 10) -> dict[str, Any]:
+def wait_figures(client: Client, job_id: int, timeout_s: float = 10) -> dict[str, Any]:
+    """The job once its figures are recorded (or as it is at the timeout)."""
     deadline = time.monotonic() + timeout_s
     while True:
         job = client.job(job_id)
@@ -224,7 +211,7 @@ def test_a_run_is_a_job_with_its_app_and_its_figure_is_recorded(alice: Client) -
     assert final["state"] == "COMPLETED"
     spec = final["spec"]
     assert spec["app"] == "rater" and spec["catalogue"]["params"]["label"] == "; rm -rf ~ $(id)"
-    shown = _wait_figures(alice, job["id"])
+    shown = wait_figures(alice, job["id"])
     (figure,) = shown["figures"]
     assert figure["value"] == 1234.5 and figure["unit"] == "it/s" and figure["note"] is None
     assert figure["cluster"] == final["cluster"] and figure["cpus"] == 2
@@ -234,7 +221,7 @@ def test_a_run_is_a_job_with_its_app_and_its_figure_is_recorded(alice: Client) -
 def test_a_run_without_a_figure_records_none_and_says_so(alice: Client) -> None:
     job = alice.run_app("silent")
     assert alice.wait(job["id"], timeout_s=10)["state"] == "COMPLETED"
-    (figure,) = _wait_figures(alice, job["id"])["figures"]
+    (figure,) = wait_figures(alice, job["id"])["figures"]
     assert figure["value"] is None
     assert "no it/s figure in the job's stdout" in figure["note"]
     diagnosis = alice.get(f"/jobs/{job['id']}/diagnosis")
@@ -254,7 +241,7 @@ def test_an_app_runs_only_where_it_is_installed(alice: Client) -> None:
 def test_the_report_gives_runs_figures_and_costs(alice: Client) -> None:
     ids = [alice.run_app("rater", {"rate": r}, options=["-M", "alpha"])["id"] for r in (100, 300)]
     for i in ids:
-        _wait_figures(alice, i)
+        wait_figures(alice, i)
     rows = alice.app_report(app="rater")["rows"]
     (row,) = rows
     assert row["cluster"] == "alpha" and row["runs"] == 2 and row["runs_with_figure"] == 2

@@ -3,6 +3,8 @@ broker's placements follow them, and both survive a restart."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,19 @@ def site(tmp_path: Path) -> Path:
     script = "sleep {{ seconds }}\necho on $CN_CLUSTER\necho rate: {{ rate }} it/s\n"
     (folder / "rater.yaml").write_text(yaml.safe_dump({**RATER, "script": script}))
     return folder
+
+
+@asynccontextmanager
+async def started(
+    root: Path, clock: FakeClock, site: Path, configs: list[Any]
+) -> AsyncIterator[Runtime]:
+    """A runtime over fake clusters with the site's applications, described."""
+    rt = make_runtime(root, clock, site, configs)
+    await rt.controller.clusters.refresh()
+    try:
+        yield rt
+    finally:
+        rt.store.close()
 
 
 def make_runtime(root: Path, clock: FakeClock, site: Path, configs: list[Any]) -> Runtime:
@@ -75,9 +90,7 @@ async def preview(rt: Runtime) -> dict[str, Any]:
 async def test_figures_are_recorded_and_move_the_next_placement(
     tmp_path: Path, clock: FakeClock, site: Path, fake_cluster_configs: list[Any]
 ) -> None:
-    rt = make_runtime(tmp_path, clock, site, fake_cluster_configs)
-    await rt.controller.clusters.refresh()
-    try:
+    async with started(tmp_path, clock, site, fake_cluster_configs) as rt:
         assert await preview(rt) == {
             "chosen": "alpha",  # beta is configured at half speed
             "alpha": "configured speed 1",
@@ -99,23 +112,15 @@ async def test_figures_are_recorded_and_move_the_next_placement(
             "alpha": "measured: rater 100 it/s on 2 CPUs (1 run)",
             "beta": "measured: rater 400 it/s on 2 CPUs (1 run)",
         }
-    finally:
-        rt.store.close()
     # A restarted server warms the same speeds from the store.
-    again = make_runtime(tmp_path, clock, site, fake_cluster_configs)
-    await again.controller.clusters.refresh()
-    try:
+    async with started(tmp_path, clock, site, fake_cluster_configs) as again:
         assert (await preview(again))["chosen"] == "beta"
-    finally:
-        again.store.close()
 
 
 async def test_a_figure_missed_by_a_stop_is_caught_up_once(
     tmp_path: Path, clock: FakeClock, site: Path, fake_cluster_configs: list[Any]
 ) -> None:
-    rt = make_runtime(tmp_path, clock, site, fake_cluster_configs)
-    await rt.controller.clusters.refresh()
-    try:
+    async with started(tmp_path, clock, site, fake_cluster_configs) as rt:
         job = run(rt, rate=321.0, seconds=5)
         await finish(rt, clock, job, seconds=6)
         with rt.store.session() as s:
@@ -127,8 +132,6 @@ async def test_a_figure_missed_by_a_stop_is_caught_up_once(
         await rt.controller.step()  # once: no second row
         with rt.store.session() as s:
             assert len(app_figures.for_job(s, job)) == 1
-    finally:
-        rt.store.close()
 
 
 async def test_plain_jobs_record_no_figures(runtime: Runtime, clock: FakeClock) -> None:

@@ -30,6 +30,7 @@ from computenet.core.runtime import Runtime
 from computenet.core.service import Principal, SubmitInput
 from computenet.errors import SpecError
 from computenet.model import JobSpec
+from computenet.network.app_speed import units_of
 from computenet.store import jobs as repo
 
 router = APIRouter(tags=["apps"])
@@ -206,7 +207,7 @@ def _runs(
         per_s = (core_h * f.cpus + gpu_h * f.gpus) / 3600.0
         if cost is None and f.elapsed_s is not None:
             cost = per_s * f.elapsed_s
-        units = {"gpu": f.gpus, "node": f.nodes}.get(f.per, f.cpus)
+        units = units_of(f.per, f.cpus, f.gpus, f.nodes)
         out.append(
             report.RunFigure(
                 f.app,
