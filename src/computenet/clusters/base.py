@@ -10,11 +10,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from computenet.model import AttemptRequest, AttemptStatus, ClusterInfo, Snapshot, Usage
+from computenet.model.tenancy import ClusterIdentity
 
 #: Feature names an adapter reports on (value None = supported, else the reason not).
 FEATURES = (
-    "arrays", "dependencies", "gpus", "cpu_mode_core", "cpu_mode_smt", "mpi",
-    "containers", "exclusive", "signal", "reservation", "usage", "start_estimate",
+    "arrays",
+    "dependencies",
+    "gpus",
+    "cpu_mode_core",
+    "cpu_mode_smt",
+    "mpi",
+    "containers",
+    "exclusive",
+    "signal",
+    "reservation",
+    "usage",
+    "start_estimate",
 )
 
 
@@ -52,8 +63,9 @@ class ClusterAdapter(ABC):
     async def cancel(self, native_id: str) -> None: ...
 
     @abstractmethod
-    async def output(self, native_id: str, stream: str = "stdout", offset: int = 0,
-                     limit: int = 1 << 20) -> bytes:
+    async def output(
+        self, native_id: str, stream: str = "stdout", offset: int = 0, limit: int = 1 << 20
+    ) -> bytes:
         """Bytes of the job's stdout or stderr from ``offset`` (empty if none yet)."""
 
     @abstractmethod
@@ -67,3 +79,8 @@ class ClusterAdapter(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; running jobs keep running."""
+
+    def use_identities(self, identities: Sequence[ClusterIdentity]) -> None:  # noqa: B027
+        """The identities that submit for projects here (``AttemptRequest.identity``
+        names the one of each submission); an adapter that cancels or reads
+        output as the job's own account looks them up here. Optional hook."""
