@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from computenet.model.tenancy import NAME_PATTERN, UNIX_USER_PATTERN, USER_PATTERN
 from computenet.store.users import MAX_PASSWORD_CHARS
@@ -13,13 +14,17 @@ Text = Field(None, max_length=256)
 MAX_TOKEN_TTL_S = 10 * 366 * 86400
 CLUSTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 ClusterName = Annotated[str, StringConstraints(pattern=CLUSTER_PATTERN)]
+_PARTITION_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}:[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+
+
+def _partition_ref(value: str) -> str:
+    if not _PARTITION_REF.fullmatch(value):
+        raise ValueError(f"{value[:80]!r} is not CLUSTER:PARTITION")
+    return value
+
+
 #: "cluster:partition"
-PartitionRef = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}:[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
-    ),
-]
+PartitionRef = Annotated[str, AfterValidator(_partition_ref)]
 
 
 class Strict(BaseModel):

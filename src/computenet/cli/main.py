@@ -35,6 +35,9 @@ MODULES = (
     "accounting",
     "shims",
     "clusters",
+    "users",
+    "projects",
+    "tokens",
 )
 
 
