@@ -199,6 +199,12 @@ class Settings(BaseSettings):
     #: failed logins allowed per user name and per client address in the window
     login_max_failures: int = Field(5, ge=1)
     login_window_s: float = Field(900.0, gt=0)
+    #: sign-in with a site's OpenID Connect provider (docs/tenancy.md): all three
+    #: set turn POST /api/v1/auth/oidc on; the JWKS is a file path or an https URL
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = None
+    oidc_username_claim: str = "preferred_username"
     clusters: list[ClusterConfig] = Field(default_factory=default_clusters)
 
     @classmethod

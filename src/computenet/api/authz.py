@@ -117,6 +117,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/clusters/{name}"): Rule(MANAGE, Who.ADMIN),
     # sign-in, tokens, users
     ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/oidc"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): Rule(READ, Who.USER),
     ("GET", "/api/v1/whoami"): Rule(READ, Who.USER),
     ("GET", "/api/v1/tokens"): Rule(READ, Who.USER),

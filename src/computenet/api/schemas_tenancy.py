@@ -38,6 +38,10 @@ class LoginRequest(Strict):
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
 
 
+class OidcLoginRequest(Strict):
+    id_token: str = Field(min_length=1, max_length=16384)
+
+
 class UserCreate(Strict):
     name: str = Field(pattern=USER_PATTERN)
     #: the user's default project (made if it does not exist)

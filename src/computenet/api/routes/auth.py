@@ -13,10 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
+from computenet.api import oidc
 from computenet.api.deps import current_user, get_runtime
 from computenet.api.routes.users import whoami_dict
-from computenet.api.schemas_tenancy import LoginRequest
+from computenet.api.schemas_tenancy import LoginRequest, OidcLoginRequest
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
 from computenet.core.tenancy import principal_of
@@ -53,21 +55,54 @@ def login(req: LoginRequest, request: Request, runtime: Runtime = Depends(get_ru
         if user.disabled:
             raise AuthError(f"user {user.name} is disabled")
         limiter.succeeded(keys[0])
-        row, token = users.create_token(
-            s,
-            user.name,
-            f"session from {address}"[:64],
-            ALL_SCOPES,
-            now=now,
-            kind="session",
-            expires_at=now + runtime.settings.session_ttl_s,
+        body = _session(runtime, s, user, address, now)
+    return JSONResponse(body, status_code=201)
+
+
+def _session(runtime: Runtime, s: Session, user: UserRow, address: str, now: float) -> Any:
+    """A new session token for ``user``: the body login answers with."""
+    row, token = users.create_token(
+        s,
+        user.name,
+        f"session from {address}"[:64],
+        ALL_SCOPES,
+        now=now,
+        kind="session",
+        expires_at=now + runtime.settings.session_ttl_s,
+    )
+    creds = users.Credentials(user=user, token=row, roles=projects.roles_of(s, user.name))
+    return {"token": token, "expires_at": row.expires_at, "user": whoami_dict(principal_of(creds))}
+
+
+@router.post("/auth/oidc", status_code=201)
+def login_oidc(
+    req: OidcLoginRequest, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Any:
+    """Sign in with an ID token from the site's identity provider (api/oidc.py):
+    the same answer as a password login. 404 when OIDC is not configured."""
+    address = request.client.host if request.client else "unknown"
+    keys = (f"addr:{address}",)
+    limiter = runtime.tenancy.logins
+    wait = limiter.retry_after(keys)
+    if wait is not None:
+        raise RateLimitError(
+            f"too many failed logins; try again in {max(1, round(wait))} s",
+            retry_after_s=wait,
         )
-        creds = users.Credentials(user=user, token=row, roles=projects.roles_of(s, user.name))
-        body = {
-            "token": token,
-            "expires_at": row.expires_at,
-            "user": whoami_dict(principal_of(creds)),
-        }
+    now = runtime.clock.now()
+    try:
+        name = oidc.username(runtime.settings, req.id_token, now)
+    except AuthError:
+        limiter.failed(keys)
+        raise
+    with runtime.store.session() as s:
+        user = s.get(UserRow, name)
+        if user is None:
+            limiter.failed(keys)
+            raise AuthError(f"no user {name!r} here: an administrator adds users first")
+        if user.disabled:
+            raise AuthError(f"user {user.name} is disabled")
+        body = _session(runtime, s, user, address, now)
     return JSONResponse(body, status_code=201)
 
 
