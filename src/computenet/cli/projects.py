@@ -50,6 +50,20 @@ def _print_project(p: dict[str, Any]) -> None:
         print(f"identities:  {idents or '- (the network account submits)'}")
 
 
+def _say(done: Any, as_json: bool, text: str) -> None:
+    if as_json:
+        print_json(done)
+    else:
+        print(text)
+
+
+def _show(project: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(project)
+    else:
+        _print_project(project)
+
+
 def _identity(i: dict[str, Any]) -> str:
     parts = [x for x in (i["user"], f"key {i['ssh_key']}" if i["ssh_key"] else None) if x]
     return f"{i['cluster']}: {' '.join(parts)} [{i['source']}]"
@@ -76,7 +90,7 @@ def add_project(
         clusters=_split(clusters) or [],
         partitions=_split(partitions) or [],
     )
-    print_json(made) if as_json else _print_project(made)
+    _show(made, as_json)
 
 
 @projects_app.command("ls")
@@ -116,7 +130,7 @@ def show_project(name: str = typer.Argument(...), as_json: bool = JSON_OPT) -> N
       cnet projects show chem
     """
     p = get_client().project(name)
-    print_json(p) if as_json else _print_project(p)
+    _show(p, as_json)
 
 
 @projects_app.command("set")
@@ -144,7 +158,7 @@ def set_project(
     if not fields:
         raise typer.BadParameter("nothing to change: give -d, --clusters or --partitions")
     p = get_client().set_project(name, **fields)
-    print_json(p) if as_json else _print_project(p)
+    _show(p, as_json)
 
 
 @members_app.command("ls")
@@ -179,7 +193,7 @@ def add_member(
       cnet projects members add chem auditor --role viewer
     """
     done = get_client().add_member(project, user, role)
-    print_json(done) if as_json else print(f"{user} is {role} of {project}")
+    _say(done, as_json, f"{user} is {role} of {project}")
 
 
 @members_app.command("rm")
@@ -193,7 +207,7 @@ def remove_member(
       cnet projects members rm chem alice
     """
     done = get_client().remove_member(project, user)
-    print_json(done) if as_json else print(f"{user} removed from {project}")
+    _say(done, as_json, f"{user} removed from {project}")
 
 
 @identity_app.command("ls")
@@ -232,7 +246,7 @@ def set_identity(
       cnet projects identity set chem local-slurm --user chem01   # server runs as root
     """
     done = get_client().set_identity(project, cluster, user=user, ssh_key=key)
-    print_json(done) if as_json else print(f"{project} at {cluster}: {_identity(done)}")
+    _say(done, as_json, f"{project} at {cluster}: {_identity(done)}")
 
 
 @identity_app.command("rm")
@@ -246,7 +260,7 @@ def remove_identity(
       cnet projects identity rm chem big
     """
     done = get_client().remove_identity(project, cluster)
-    print_json(done) if as_json else print(f"{project} has no identity at {cluster} now")
+    _say(done, as_json, f"{project} has no identity at {cluster} now")
 
 
 def register(app: typer.Typer) -> None:

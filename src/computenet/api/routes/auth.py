@@ -21,7 +21,7 @@ from computenet.api.routes.users import whoami_dict
 from computenet.api.schemas_tenancy import LoginRequest, OidcLoginRequest
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
-from computenet.core.tenancy import principal_of
+from computenet.core.tenancy import LoginLimiter, principal_of
 from computenet.errors import AuthError, RateLimitError
 from computenet.model.tenancy import ALL_SCOPES
 from computenet.store import projects, users
@@ -38,13 +38,7 @@ def login(req: LoginRequest, request: Request, runtime: Runtime = Depends(get_ru
     the caller as ``/whoami`` shows them."""
     address = request.client.host if request.client else "unknown"
     keys = (f"user:{req.username}", f"addr:{address}")
-    limiter = runtime.tenancy.logins
-    wait = limiter.retry_after(keys)
-    if wait is not None:
-        raise RateLimitError(
-            f"too many failed logins; try again in {max(1, round(wait))} s",
-            retry_after_s=wait,
-        )
+    limiter = _limiter(runtime, keys)
     now = runtime.clock.now()
     with runtime.store.session() as s:
         user = s.get(UserRow, req.username)
@@ -57,6 +51,18 @@ def login(req: LoginRequest, request: Request, runtime: Runtime = Depends(get_ru
         limiter.succeeded(keys[0])
         body = _session(runtime, s, user, address, now)
     return JSONResponse(body, status_code=201)
+
+
+def _limiter(runtime: Runtime, keys: tuple[str, ...]) -> LoginLimiter:
+    """The failed-login counts, after checking that ``keys`` may try now."""
+    limiter = runtime.tenancy.logins
+    wait = limiter.retry_after(keys)
+    if wait is not None:
+        raise RateLimitError(
+            f"too many failed logins; try again in {max(1, round(wait))} s",
+            retry_after_s=wait,
+        )
+    return limiter
 
 
 def _session(runtime: Runtime, s: Session, user: UserRow, address: str, now: float) -> Any:
@@ -82,13 +88,7 @@ def login_oidc(
     the same answer as a password login. 404 when OIDC is not configured."""
     address = request.client.host if request.client else "unknown"
     keys = (f"addr:{address}",)
-    limiter = runtime.tenancy.logins
-    wait = limiter.retry_after(keys)
-    if wait is not None:
-        raise RateLimitError(
-            f"too many failed logins; try again in {max(1, round(wait))} s",
-            retry_after_s=wait,
-        )
+    limiter = _limiter(runtime, keys)
     now = runtime.clock.now()
     try:
         name = oidc.username(runtime.settings, req.id_token, now)
