@@ -79,6 +79,15 @@ class PartitionConfig(BaseModel):
         )
 
 
+class IdentityConfig(BaseModel):
+    """Who submits for one project at a cluster: a Unix account and/or an SSH
+    key (None: the cluster's own ``ssh`` user or key). See docs/tenancy.md."""
+
+    model_config = ConfigDict(extra="forbid")
+    user: str | None = Field(None, pattern=r"^[a-z_][a-z0-9_-]{0,31}\$?$")
+    ssh_key: str | None = Field(None, min_length=1, max_length=4096)
+
+
 class ClusterConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -94,6 +103,9 @@ class ClusterConfig(BaseModel):
     ssh_known_hosts: str | None = None
     price_per_core_hour: float | None = None
     price_per_gpu_hour: float | None = None
+    #: project -> the identity that submits for it here; once any is listed,
+    #: projects without one are not placed on this cluster
+    identities: dict[str, IdentityConfig] = {}
 
     def to_info(self) -> ClusterInfo:
         from computenet.model import ClusterInfo
@@ -180,6 +192,21 @@ class Settings(BaseSettings):
     metrics_public_loopback: bool = True
     #: a site's application files (docs/apps.md); one named like a shipped one replaces it
     apps_dir: Path | None = None
+    #: how long a portal login (a session token) lasts
+    session_ttl_s: float = Field(12 * 3600.0, gt=0)
+    #: how long a server trusts what it read about a token (its revocation,
+    #: expiry, the user's roles) before reading it again: the bound for
+    #: changes made through another server sharing the database
+    auth_cache_ttl_s: float = Field(5.0, ge=0)
+    #: failed logins allowed per user name and per client address in the window
+    login_max_failures: int = Field(5, ge=1)
+    login_window_s: float = Field(900.0, gt=0)
+    #: sign-in with a site's OpenID Connect provider (docs/tenancy.md): all three
+    #: set turn POST /api/v1/auth/oidc on; the JWKS is a file path or an https URL
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = None
+    oidc_username_claim: str = "preferred_username"
     clusters: list[ClusterConfig] = Field(default_factory=default_clusters)
 
     @classmethod

@@ -17,6 +17,7 @@ are translated at the adapter boundary with ``raise ... from exc``.
     ├── ConflictError          the object changed or is in the wrong state
     ├── LimitError             a request over a size or count limit
     ├── QuotaError             a budget or quota would be exceeded
+    ├── RateLimitError         too many attempts (failed logins); retry after a while
     ├── ClusterError           a cluster refused or failed (transient if it may pass)
     │   └── ClusterUnavailable the cluster did not answer (transient)
     ├── TransferError          data movement failed
@@ -118,6 +119,15 @@ class QuotaError(ComputeNetError):
     exit_code = 8
 
 
+class RateLimitError(ComputeNetError):
+    """``details["retry_after_s"]`` says when to try again (the API's Retry-After)."""
+
+    code = "rate_limited"
+    http_status = 429
+    exit_code = 13
+    transient_default = True
+
+
 class ClusterError(ComputeNetError):
     code = "cluster"
     http_status = 502
@@ -169,6 +179,7 @@ ERRORS_BY_CODE: dict[str, type[ComputeNetError]] = {
         ConflictError,
         LimitError,
         QuotaError,
+        RateLimitError,
         ClusterError,
         ClusterUnavailable,
         TransferError,

@@ -57,12 +57,15 @@ def _sftp_server() -> str:
 
 
 @contextmanager
-def running_sshd(root: Path) -> Iterator[SshLogin]:
+def running_sshd(root: Path, *, per_user_keys: bool = False) -> Iterator[SshLogin]:
+    """``per_user_keys``: each account logs in only with the keys in
+    ``root/authorized/ACCOUNT`` (root's client key is put there for root)."""
     need("sshd")
     if os.geteuid() != 0:
         pytest.skip("the test sshd runs as root")
     root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o700)
+    # sshd reads each account's keys as that account: let it through (not list)
+    os.chmod(root, 0o711 if per_user_keys else 0o700)
     for name in ("host_key", "client_key"):
         subprocess.run(
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / name)],
@@ -70,6 +73,12 @@ def running_sshd(root: Path) -> Iterator[SshLogin]:
             timeout=30,
         )
     shutil.copy(root / "client_key.pub", root / "authorized_keys")
+    keys_file = root / "authorized_keys"
+    if per_user_keys:
+        (root / "authorized").mkdir(exist_ok=True)
+        os.chmod(root / "authorized", 0o755)
+        shutil.copy(root / "client_key.pub", root / "authorized" / "root")
+        keys_file = root / "authorized" / "%u"
     port = free_port()
     kind, key = (root / "host_key.pub").read_text().split()[:2]
     (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {kind} {key}\n")
@@ -80,7 +89,7 @@ def running_sshd(root: Path) -> Iterator[SshLogin]:
                 "ListenAddress 127.0.0.1",
                 f"HostKey {root / 'host_key'}",
                 f"PidFile {root / 'sshd.pid'}",
-                f"AuthorizedKeysFile {root / 'authorized_keys'}",
+                f"AuthorizedKeysFile {keys_file}",
                 "PasswordAuthentication no",
                 "KbdInteractiveAuthentication no",
                 "PubkeyAuthentication yes",

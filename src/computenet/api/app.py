@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from computenet import __version__
-from computenet.api.deps import current_user
+from computenet.api.authz import authorize, bind
 from computenet.core.runtime import Runtime
 from computenet.errors import ComputeNetError
 
@@ -79,7 +80,10 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
 
     @app.exception_handler(ComputeNetError)
     async def on_error(_: Request, exc: ComputeNetError) -> JSONResponse:
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status)
+        headers = None
+        if "retry_after_s" in exc.details:
+            headers = {"Retry-After": str(max(1, math.ceil(float(exc.details["retry_after_s"]))))}
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,10 +99,13 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    from computenet.api.routes import clusters, jobs, users
+    from computenet.api.routes import auth as sign_in
+    from computenet.api.routes import clusters, jobs, projects, tokens, users
 
-    auth = [Depends(current_user)]
-    for module in (jobs, clusters, users):
+    # Every route passes its rule in api/authz.py before it runs.
+    auth = [Depends(authorize)]
+    for module in (jobs, clusters, users, sign_in, tokens, projects):
+        bind(API_PREFIX, module.router)
         app.include_router(module.router, prefix=API_PREFIX, dependencies=auth)
     for name in OPTIONAL_ROUTERS:
         try:
@@ -107,6 +114,7 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
             if exc.name != f"computenet.api.routes.{name}":
                 raise
             continue
+        bind(API_PREFIX, module.router)
         app.include_router(module.router, prefix=API_PREFIX, dependencies=auth)
         if hasattr(module, "public_router"):
             app.include_router(module.public_router)

@@ -33,10 +33,3 @@ class BulkSubmitRequest(BaseModel):
 class CancelRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     ids: list[str] = Field(min_length=1, max_length=10_000)
-
-
-class UserCreate(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    name: str = Field(pattern=r"^[a-z_][a-z0-9_.-]{0,63}$")
-    project: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    is_admin: bool = False

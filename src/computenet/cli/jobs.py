@@ -183,16 +183,26 @@ def ls(
     state: str = typer.Option(None, "--state", "-t", help="Comma list, e.g. PENDING,RUNNING"),
     cluster: str = typer.Option(None, "--cluster", "-M", help="Only this cluster."),
     name: str = typer.Option(None, "--name", "-n", help="Only jobs with this name."),
-    user: str = typer.Option(None, "--user", "-u", help="Another user's jobs (admins)."),
+    user: str = typer.Option(
+        None, "--user", "-u", help="A user's jobs (in projects you manage or view)."
+    ),
+    account: str = typer.Option(
+        None, "--account", "-A", help="A project's jobs (all of them if you manage or view it)."
+    ),
+    all_users: bool = typer.Option(False, "--all-users", help="Every job you may see."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List jobs, like squeue (active jobs; --all adds finished ones).
+
+    Your own jobs by default; a project's manager or viewer also sees its jobs
+    (-A PROJECT, --all-users), an administrator everyone's.
 
     \b
     Examples:
       cnet ls
       cnet ls --all --json | jq '.jobs[] | {id, state}'
       cnet ls -t RUNNING -M local-a
+      cnet ls -A chem --all-users      # a manager: every job of project chem
     """
     jobs = list(
         get_client().jobs(
@@ -201,6 +211,8 @@ def ls(
             cluster=cluster,
             name=name,
             user=user,
+            project=account,
+            all_users=all_users,
             fields=None if as_json else LS_FIELDS,
         )
     )

@@ -38,6 +38,9 @@ MODULES = (
     "shims",
     "clusters",
     "apps",
+    "users",
+    "projects",
+    "tokens",
 )
 
 

@@ -1,15 +1,14 @@
-"""``cnet server start|stop|status`` and ``cnet users add``."""
+"""``cnet server start|stop|status``."""
 
 from __future__ import annotations
 
 import typer
 
-from computenet.cli.context import get_client, print_json
+from computenet.cli.context import print_json
 
 server_app = typer.Typer(
     help="Run the local computenet server in the background.", no_args_is_help=True
 )
-users_app = typer.Typer(help="Users of this server (administrators only).", no_args_is_help=True)
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
 
 
@@ -81,26 +80,5 @@ def status(as_json: bool = JSON_OPT) -> None:
         raise typer.Exit(3)
 
 
-@users_app.command("add")
-def add_user(
-    name: str = typer.Argument(..., help="Login name."),
-    project: str = typer.Option("default", help="The user's project."),
-    admin: bool = typer.Option(False, "--admin", help="Make an administrator."),
-    as_json: bool = JSON_OPT,
-) -> None:
-    """Create a user and print their token (shown once).
-
-    \b
-    Example:
-      cnet users add alice --project chem
-    """
-    body = get_client().post("/users", {"name": name, "project": project, "is_admin": admin})
-    if as_json:
-        print_json(body)
-    else:
-        print(body["token"])
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(server_app, name="server")
-    app.add_typer(users_app, name="users")

@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 import orjson
 
+from computenet.client.tenancy import TenancyCalls
 from computenet.errors import ServerError, from_dict
 
 TERMINAL = {
@@ -22,18 +23,19 @@ TERMINAL = {
 }
 
 
-class Client:
+class Client(TenancyCalls):
     def __init__(
         self,
         url: str,
-        token: str,
+        token: str | None = None,
         *,
         timeout_s: float = 30.0,
         transport: httpx2.BaseTransport | None = None,
         socket_path: str | None = None,
     ) -> None:
         """``socket_path``: reach the server through this Unix socket instead
-        of the URL's TCP port (the local server has one; see client/local.py)."""
+        of the URL's TCP port (the local server has one; see client/local.py).
+        ``token`` None: only ``login`` (and public calls) work until one is set."""
         self.url = url.rstrip("/")
         if transport is None and socket_path:
             # Plain HTTP on a local socket: no certificates to load (70 ms).
@@ -41,7 +43,7 @@ class Client:
         self._http = httpx2.Client(
             base_url=self.url + "/api/v1",
             timeout=timeout_s,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}"} if token else None,
             transport=transport,
             # Certificates matter only for https; building the verifying
             # context costs about 80 ms of every command's start-up.
@@ -56,6 +58,13 @@ class Client:
 
         address = resolve_address(start=start)
         return cls(address.url, address.token, socket_path=address.socket)
+
+    def set_token(self, token: str | None) -> None:
+        """Use ``token`` from now on (None: send none)."""
+        if token:
+            self._http.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._http.headers.pop("Authorization", None)
 
     def close(self) -> None:
         self._http.close()
@@ -96,6 +105,12 @@ class Client:
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
 
+    def put(self, path: str, json: Any = None) -> Any:
+        return self.request("PUT", path, json=json)
+
+    def patch(self, path: str, json: Any = None) -> Any:
+        return self.request("PATCH", path, json=json)
+
     # ----- jobs ------------------------------------------------------------
     def submit(
         self,
@@ -135,15 +150,26 @@ class Client:
         cluster: str | None = None,
         name: str | None = None,
         user: str | None = None,
+        project: str | None = None,
+        all_users: bool = False,
         fields: Sequence[str] | None = None,
         page_size: int = 10_000,
     ) -> Iterator[dict[str, Any]]:
-        """Jobs in id order, page by page; ``fields`` limits each job to
-        those keys (see docs/cli.md for the job object)."""
+        """Jobs in id order, page by page: the caller's own, or ``user``'s,
+        ``project``'s or (``all_users``) every job the caller may see;
+        ``fields`` limits each job to those keys (docs/cli.md)."""
         params: dict[str, Any] = {"all": all, "limit": page_size}
         if fields is not None:
             params["fields"] = ",".join(fields)
-        for key, value in (("state", state), ("cluster", cluster), ("name", name), ("user", user)):
+        if all_users:
+            params["all_users"] = True
+        for key, value in (
+            ("state", state),
+            ("cluster", cluster),
+            ("name", name),
+            ("user", user),
+            ("project", project),
+        ):
             if value is not None:
                 params[key] = value
         cursor = 0

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from computenet.model import AttemptRequest, AttemptStatus, ClusterInfo, Snapshot, Usage
+from computenet.model.tenancy import ClusterIdentity
 
 #: Feature names an adapter reports on (value None = supported, else the reason not).
 FEATURES = (
@@ -78,3 +79,8 @@ class ClusterAdapter(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; running jobs keep running."""
+
+    def use_identities(self, identities: Sequence[ClusterIdentity]) -> None:  # noqa: B027
+        """The identities that submit for projects here (``AttemptRequest.identity``
+        names the one of each submission); an adapter that cancels or reads
+        output as the job's own account looks them up here. Optional hook."""

@@ -53,6 +53,7 @@ from computenet.model import (
     SnapshotJob,
     Usage,
 )
+from computenet.model.tenancy import ClusterIdentity
 
 _SPLIT = re.compile(r"\n|;|&&")
 _VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
@@ -128,6 +129,11 @@ class FakeCluster(ClusterAdapter):
                 self._node_partition[node] = p.name
         #: every request accepted, in order (for assertions)
         self.submitted: list[AttemptRequest] = []
+        #: projects with an identity here; once any is listed, others are refused
+        self.identities: dict[str, ClusterIdentity] = {}
+
+    def use_identities(self, identities: Sequence[ClusterIdentity]) -> None:
+        self.identities = {i.project: i for i in identities}
 
     # ----- test controls ---------------------------------------------------
     def set_down(self, down: bool = True) -> None:
@@ -222,6 +228,8 @@ class FakeCluster(ClusterAdapter):
             error, self._next_submit_error = self._next_submit_error, None
             raise error
         self._advance()
+        if self.identities and request.identity is None:
+            raise ClusterError(f"project {request.project} has no identity at cluster {self.name}")
         spec = request.spec
         part = self._info.partition(request.partition or spec.partition)
         if part is None:

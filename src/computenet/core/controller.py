@@ -26,8 +26,10 @@ from computenet.core.cluster_state import ClusterStates
 from computenet.core.service import accounting_guard
 from computenet.core.staging_steps import StagingTasks
 from computenet.core.tags import is_tag, tag_for
+from computenet.core.tenancy import Tenancy
 from computenet.errors import ClusterError
 from computenet.model import JobState
+from computenet.model.tenancy import ClusterIdentity
 from computenet.network.app_speed import AppSpeedModel
 from computenet.network.speed import SpeedModel
 from computenet.store import jobs as repo
@@ -62,6 +64,7 @@ class Controller:
         clock: Clock,
         *,
         network_id: str | None = None,
+        tenancy: Tenancy | None = None,
     ) -> None:
         self.store = store
         #: this database's network id, part of every attempt tag
@@ -90,6 +93,11 @@ class Controller:
         self._figures_caught_up = False
         #: background copies of jobs' inputs and outputs, one per job
         self.staging = StagingTasks(self)
+        #: projects' allowed clusters and partitions, and who submits for each
+        self.tenancy = tenancy or Tenancy(
+            store, clock, lambda: settings.clusters, ttl_s=settings.auth_cache_ttl_s
+        )
+        self._identities_seen: dict[str, tuple[ClusterIdentity, ...]] = {}
 
     # ----- lifecycle -----------------------------------------------------
     def start(self) -> None:
@@ -157,6 +165,7 @@ class Controller:
             self.leader = True
             self._lease_renew_at = now + LEASE_TTL_S / 3
         await self.clusters.probe()
+        self.sync_identities()
         await self._handle_cancels()
         self.staging.resume()
         await failover.move_off_down(self)
@@ -167,6 +176,20 @@ class Controller:
             self._figures_caught_up = True
             await app_figures.catch_up(self, now)
         self.passes += 1
+
+    def sync_identities(self, *, force: bool = False) -> None:
+        """Give each adapter its cluster's identities when they changed (read
+        through the tenancy cache, so at most once per its TTL)."""
+        if force:
+            self.tenancy.forget_project()
+        by_cluster: dict[str, list[ClusterIdentity]] = {}
+        for identity in self.tenancy.identities():
+            by_cluster.setdefault(identity.cluster, []).append(identity)
+        for name, adapter in list(self.adapters.items()):
+            mine = tuple(by_cluster.get(name, ()))
+            if self._identities_seen.get(name) != mine:
+                adapter.use_identities(mine)
+                self._identities_seen[name] = mine
 
     async def _handle_cancels(self) -> None:
         now = self.clock.now()

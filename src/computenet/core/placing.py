@@ -137,6 +137,7 @@ def dependency_rows(s: Session, ident: str, owner: str) -> list[JobRow]:
 async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object]) -> None:
     from computenet.core import failover, hedge
     from computenet.network import ClusterView, place
+    from computenet.network.access import restrict
 
     now = ctrl.clock.now()
     staged = False
@@ -176,6 +177,8 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                 left = ctrl.guard.budget_left(s, job.project)
                 if left is not None:
                     usable = [replace(v, budget_left=left) for v in usable]
+            access = ctrl.tenancy.access(job.project)  # the project's clusters and identities
+            usable = restrict(usable, access)
             policy = spec.policy or ctrl.settings.default_policy
             usable, size = staging_steps.views_for(ctrl, spec, usable)
             placement = place(spec, usable, now=now, policy=policy, input_bytes=size)
@@ -183,6 +186,7 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                 # Only the cluster that failed it can run it: better there than nowhere.
                 everyone = [v for v in views.values() if isinstance(v, ClusterView)]
                 usable = [v for v in everyone if embedded_fit(spec, v.info)[1] is None]
+                usable = restrict(usable, access)
                 usable, _ = staging_steps.views_for(ctrl, spec, usable)
                 placement = place(spec, usable, now=now, policy=policy, input_bytes=size)
             if placement.chosen is None:
@@ -259,6 +263,8 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                             str(job.array_job_id) if job.array_job_id is not None else None
                         ),
                         array_task_id=job.array_task_id,
+                        identity=ctrl.tenancy.identity(cluster, job.project),
+                        project=job.project,
                     ),
                 )
             )
@@ -311,6 +317,8 @@ async def submit_copy(ctrl: Controller, job_id: int, attempt_id: int) -> None:
             owner=job.owner,
             array_job_id=str(job.array_job_id) if job.array_job_id is not None else None,
             array_task_id=job.array_task_id,
+            identity=ctrl.tenancy.identity(cluster, job.project),
+            project=job.project,
         )
     await submit(ctrl, job_id, cluster, request)
 

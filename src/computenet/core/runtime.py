@@ -30,7 +30,7 @@ from computenet.errors import (
 from computenet.model import ClusterHealth
 from computenet.store.db import Store
 from computenet.store.tables import ClusterRow
-from computenet.store.users import ensure_user, new_token
+from computenet.store.users import ensure_local_user, new_token
 
 log = logging.getLogger("computenet.runtime")
 
@@ -110,16 +110,7 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.store = Store(settings.effective_database_url)
         self.store.migrate()
-        token = settings.token or read_or_create_token(settings.token_file)
-        with self.store.session() as s:
-            ensure_user(
-                s,
-                settings.user,
-                token,
-                now=self.clock.now(),
-                is_admin=True,
-                project=settings.project,
-            )
+        self._ensure_local_user()
         self.adapters: dict[str, ClusterAdapter] = (
             adapters
             if adapters is not None
@@ -129,17 +120,62 @@ class Runtime:
         self.cluster_sources: dict[str, str] = {name: "config" for name in self.adapters}
         self.cluster_configs: dict[str, ClusterConfig] = {c.name: c for c in settings.clusters}
         self._load_api_clusters()
+        from computenet.core.tenancy import Tenancy
+
+        #: callers by token, projects' access and identities, cached (core/tenancy.py)
+        self.tenancy = Tenancy(
+            self.store,
+            self.clock,
+            lambda: list(self.cluster_configs.values()),
+            ttl_s=settings.auth_cache_ttl_s,
+            login_max_failures=settings.login_max_failures,
+            login_window_s=settings.login_window_s,
+        )
         from computenet.core.controller import Controller
         from computenet.core.tags import network_id
 
         #: this database's network id (made once per database), part of every attempt tag
         self.network_id = network_id(self.store, now=self.clock.now())
         self.controller = Controller(
-            self.store, self.adapters, settings, self.clock, network_id=self.network_id
+            self.store,
+            self.adapters,
+            settings,
+            self.clock,
+            network_id=self.network_id,
+            tenancy=self.tenancy,
         )
         self.controller.clusters.listeners.append(self._save_health)
         self.controller.clusters.preflight = self._preflight
         self.services: list[Service] = [make(self) for make in _optional_services()]
+
+    def _ensure_local_user(self) -> None:
+        """The local user: a network admin and manager of the configured
+        project, holding the configured token (or the token file's). A token
+        file whose token was revoked is replaced by a new one."""
+        from computenet.errors import AuthError
+        from computenet.store.users import check_token
+
+        settings = self.settings
+        for _ in range(2):
+            token = settings.token or read_or_create_token(settings.token_file)
+            with self.store.session() as s:
+                row = ensure_local_user(
+                    s, settings.user, token, now=self.clock.now(), project=settings.project
+                )
+                try:
+                    check_token(row, self.clock.now())
+                    return
+                except AuthError as exc:
+                    if settings.token:
+                        log.warning("the configured token (CN_TOKEN) cannot be used: %s", exc)
+                        return
+            log.warning("the local token was revoked or expired; writing a new one")
+            settings.token_file.unlink(missing_ok=True)
+
+    def identities_changed(self) -> None:
+        """Identities were set or removed here: forget cached access, tell the adapters."""
+        self.tenancy.forget_project()
+        self.controller.sync_identities(force=True)
 
     # ----- clusters added at run time -------------------------------------------
     def _load_api_clusters(self) -> None:

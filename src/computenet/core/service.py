@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -21,15 +21,73 @@ from computenet.errors import (
     UnsupportedOption,
 )
 from computenet.model import ClusterInfo, JobSpec, JobState, Placement
+from computenet.model.tenancy import (
+    ALL_SCOPES,
+    PROJECT_WIDE_ROLES,
+    SUBMITTING_ROLES,
+    Role,
+)
 from computenet.store import jobs as repo
 from computenet.store.tables import JobRow
+
+if TYPE_CHECKING:
+    from computenet.network.access import ProjectAccess
 
 
 @dataclass(frozen=True)
 class Principal:
+    """The caller of one request: who, their roles, and what their token allows.
+
+    ``project`` is the user's default project (the account of a job submitted
+    without ``--account``); ``roles`` maps each project the user belongs to
+    to their role there. ``scopes`` and ``expires_at`` are the token's.
+    """
+
     name: str
     is_admin: bool = False
     project: str = "default"
+    roles: Mapping[str, str] = field(default_factory=dict, hash=False)
+    scopes: frozenset[str] = ALL_SCOPES
+    expires_at: float | None = None
+    token_id: int | None = None
+    token_kind: str = "personal"
+    display_name: str | None = None
+
+    @property
+    def default_project(self) -> str:
+        return self.project
+
+    def role(self, project: str) -> str | None:
+        return self.roles.get(project)
+
+    def sees_project(self, project: str) -> bool:
+        """Whether every job and usage record of ``project`` is visible."""
+        return self.is_admin or self.roles.get(project) in PROJECT_WIDE_ROLES
+
+    def manages(self, project: str) -> bool:
+        return self.is_admin or self.roles.get(project) == Role.MANAGER.value
+
+    def project_wide(self) -> list[str]:
+        """Projects whose every job the caller sees (as manager or viewer)."""
+        return sorted(p for p, r in self.roles.items() if r in PROJECT_WIDE_ROLES)
+
+    def account_for(self, account: str | None) -> str:
+        """The project a job is charged to: ``account`` if the caller may
+        submit there, else ``ForbiddenError``; None means the default project."""
+        project = account or self.project
+        role = self.roles.get(project)
+        if role in SUBMITTING_ROLES or self.is_admin:
+            return project  # for an admin, the caller checks that the project exists
+        if role == Role.VIEWER.value:
+            raise ForbiddenError(
+                f"you are a viewer in project {project}: submitting needs the member "
+                "or manager role"
+            )
+        mine = ", ".join(sorted(p for p, r in self.roles.items() if r in SUBMITTING_ROLES))
+        raise ForbiddenError(
+            f"you are not a member of project {project} (--account); "
+            f"you may submit to: {mine or 'no project'}"
+        )
 
 
 @dataclass(frozen=True)
@@ -74,9 +132,16 @@ def embedded_fit(spec: JobSpec, info: ClusterInfo) -> tuple[JobSpec | None, str 
         return None, exc.message
 
 
-def check_feasible(spec: JobSpec, infos: Sequence[ClusterInfo], now: float) -> Placement:
-    """Raise ``InfeasibleError`` (or ``UnsupportedOption``) if no cluster could ever run it."""
+def check_feasible(
+    spec: JobSpec,
+    infos: Sequence[ClusterInfo],
+    now: float,
+    access: ProjectAccess | None = None,
+) -> Placement:
+    """Raise ``InfeasibleError`` (or ``UnsupportedOption``) if no cluster could
+    ever run it (for the job's project, when ``access`` says what it may use)."""
     from computenet.network import WAITING_PREFIX, ClusterView, place
+    from computenet.network.access import restrict
 
     if not infos:  # no cluster has answered yet: keep the job, the controller decides later
         return Placement(None, None, spec.policy or "", "no cluster has answered yet", (), now)
@@ -88,6 +153,7 @@ def check_feasible(spec: JobSpec, infos: Sequence[ClusterInfo], now: float) -> P
             views.append(ClusterView(info=info, snapshot=None))
         else:
             refusals.append(f"{info.name}: {why}")
+    views = restrict(views, access)
     placement = place(spec, views, now=now, policy=spec.policy)
     if (
         not any(
@@ -104,10 +170,34 @@ def check_feasible(spec: JobSpec, infos: Sequence[ClusterInfo], now: float) -> P
     return placement
 
 
-def visible(job: JobRow, who: Principal) -> None:
-    if job.owner != who.name and not who.is_admin:
-        # Not 404: the id exists; but say nothing about the job itself.
-        raise ForbiddenError(f"job {job.id} belongs to another user")
+def no_such_job(text: str) -> NotFoundError:
+    """The error of an unknown job id, word for word what a hidden one gets."""
+    if text.isdigit():
+        return NotFoundError(f"no job {int(text)}", job_id=int(text))
+    return NotFoundError(f"no job {text}")
+
+
+def visible(job: JobRow, who: Principal, asked: str | None = None) -> None:
+    """Raise ``NotFoundError`` unless the caller may see the job: its owner,
+    a manager or viewer of its project, or an administrator. The error is
+    the one an unknown id (``asked``) gets, so a hidden job is not revealed."""
+    if job.owner != who.name and not who.sees_project(job.project):
+        raise no_such_job(asked or str(job.id))
+
+
+def may_change(job: JobRow, who: Principal, asked: str | None = None) -> None:
+    """Raise unless the caller may cancel or change the job: its owner, a
+    manager of its project, or an administrator. A viewer gets
+    ``ForbiddenError`` naming the role; anyone who cannot see the job,
+    ``NotFoundError``."""
+    visible(job, who, asked)
+    if job.owner == who.name or who.manages(job.project):
+        return
+    role = who.role(job.project) or "no role"
+    raise ForbiddenError(
+        f"changing job {repo.display_id(job)} needs the manager role in project "
+        f"{job.project} (or to be its owner); you have {role}"
+    )
 
 
 def resolve_ids(session: Session, text: str) -> list[JobRow]:
@@ -121,7 +211,7 @@ def resolve_ids(session: Session, text: str) -> list[JobRow]:
                 if r.array_task_id == task
             ]
             if not rows:
-                raise NotFoundError(f"no job {text}")
+                raise no_such_job(text)
             return rows
         job_id = int(text)
     except ValueError:
@@ -138,7 +228,7 @@ def request_cancel(session: Session, who: Principal, text: str, now: float) -> l
     """Cancel a job (or a whole array). A finished job is reported, not an error."""
     results = []
     for job in resolve_ids(session, text):
-        visible(job, who)
+        may_change(job, who, text)
         state = JobState(job.state)
         if state.terminal:
             results.append(

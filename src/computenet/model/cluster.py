@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from computenet.model.spec import JobSpec
 from computenet.model.state import JobState
+from computenet.model.tenancy import ClusterIdentity
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,9 @@ class AttemptRequest:
     array_job_id: str | None = None
     array_task_id: int | None = None
     env: dict[str, str] = field(default_factory=dict)
+    #: who submits it there (None: the cluster's own account); see model.tenancy
+    identity: ClusterIdentity | None = None
+    project: str | None = None
 
 
 @dataclass(frozen=True)

@@ -70,14 +70,19 @@ def constraint_ok(expr: str | None, features: frozenset[str]) -> bool:
     )
 
 
-def cluster_why_not(spec: JobSpec, info: ClusterInfo, allowed: bool) -> str | None:
-    """Reasons that hold for the whole cluster, whatever the partition."""
+def cluster_why_not(
+    spec: JobSpec, info: ClusterInfo, allowed: bool, denied: str | None = None
+) -> str | None:
+    """Reasons that hold for the whole cluster, whatever the partition
+    (``denied``: the project's own reason, see ``network.access``)."""
     if spec.clusters and info.name not in spec.clusters:
         return f"not among the requested clusters ({', '.join(spec.clusters)})"
     if spec.site is not None and info.site != spec.site:
         return f"{info.name} is at site {info.site}, the job asks for {spec.site}"
     if spec.region is not None and info.region != spec.region:
         return f"{info.name} is in region {info.region}, the job asks for {spec.region}"
+    if denied is not None:
+        return denied
     if not allowed:
         return f"the user may not use {info.name}"
     if spec.catalogue is not None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from computenet.errors import SpecError
 from computenet.model import Candidate, ClusterHealth, JobSpec, Placement
+from computenet.network.access import allowed_partitions
 from computenet.network.estimates import Estimate, estimate
 from computenet.network.feasibility import (
     Fit,
@@ -34,12 +35,16 @@ WAITING_PREFIX = "waiting: "
 
 
 def _fits(spec: JobSpec, view: ClusterView) -> list[Fit] | str:
-    why = cluster_why_not(spec, view.info, view.allowed)
+    why = cluster_why_not(spec, view.info, view.allowed, view.denied)
     if why is not None:
         return why
     parts = candidate_partitions(spec, view.info)
     if isinstance(parts, str):
         return parts
+    if view.partitions_allowed is not None:
+        parts = allowed_partitions(spec, view, parts)
+        if isinstance(parts, str):
+            return parts
     fits: list[Fit] = []
     first_why: str | None = None
     for p in parts:

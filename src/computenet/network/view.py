@@ -41,6 +41,9 @@ class ClusterView:
     ``bandwidth_bytes_per_s`` is the link to the job's data; None means the
     data is already there. ``budget_left`` None means unlimited.
     ``start_model`` (optional) replaces the snapshot replay for start times.
+    ``denied`` is why the job's project may not use this cluster at all, and
+    ``partitions_allowed`` the only partitions it may use here (None: any);
+    ``tenant`` names that project in the reasons (see ``network.access``).
     """
 
     info: ClusterInfo
@@ -54,6 +57,9 @@ class ClusterView:
     allowed: bool = True
     budget_left: float | None = None
     start_model: StartModel | None = None
+    denied: str | None = None
+    partitions_allowed: frozenset[str] | None = None
+    tenant: str | None = None
 
     @property
     def name(self) -> str:

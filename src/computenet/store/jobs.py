@@ -142,6 +142,8 @@ def _job_query(
     *,
     not_reason: str | None = None,
     owner: str | None = None,
+    project: str | None = None,
+    visible_to: tuple[str, Sequence[str]] | None = None,
     states: Sequence[str] | None = None,
     cluster: str | None = None,
     name: str | None = None,
@@ -152,6 +154,13 @@ def _job_query(
     query = base.where(JobRow.id > after_id)
     if owner is not None:
         query = query.where(JobRow.owner == owner)
+    if project is not None:
+        query = query.where(JobRow.project == project)
+    if visible_to is not None:  # (user, projects whose every job they see)
+        mine = JobRow.owner == visible_to[0]
+        query = query.where(
+            mine | JobRow.project.in_(list(visible_to[1])) if visible_to[1] else mine
+        )
     if states:
         query = query.where(JobRow.state.in_(list(states)))
     if cluster is not None:
@@ -166,8 +175,8 @@ def _job_query(
 
 
 def list_jobs(session: Session, **filters: Any) -> list[JobRow]:
-    """Jobs in id order (filters: owner, states, cluster, name, array_job_id,
-    not_reason, after_id for the cursor, limit)."""
+    """Jobs in id order (filters: owner, project, visible_to, states, cluster,
+    name, array_job_id, not_reason, after_id for the cursor, limit)."""
     return list(session.scalars(_job_query(select(JobRow), **filters)))
 
 

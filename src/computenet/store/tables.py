@@ -1,4 +1,4 @@
-"""Core tables: users, clusters, jobs, attempts, job_events, leases, network.
+"""Core tables: clusters, jobs, attempts, job_events, leases, network.
 
 Times are UTC seconds since the epoch (float). ``jobs.version`` is bumped on
 every change and used for compare-and-set; ``job_events`` is append-only.
@@ -10,15 +10,6 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from computenet.store.base import Base
-
-
-class UserRow(Base):
-    __tablename__ = "users"
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    project: Mapped[str] = mapped_column(String(64), default="default")
-    created_at: Mapped[float] = mapped_column(Float)
 
 
 class ClusterRow(Base):
@@ -62,6 +53,7 @@ class JobRow(Base):
 
     __table_args__ = (
         Index("ix_jobs_owner_id", "owner", "id"),
+        Index("ix_jobs_project_id", "project", "id"),
         Index("ix_jobs_state", "state"),
         Index("ix_jobs_array", "array_job_id"),
     )

@@ -87,15 +87,22 @@ def test_statement_and_sacct_after_jobs_end(admin: Client, alice: Client) -> Non
         alice.get("/usage", {"month": "2025-13"})
 
 
-def test_budgets_and_quotas_are_for_admins(admin: Client, alice: Client) -> None:
+def test_budgets_and_quotas_are_set_by_admins_and_read_by_members(
+    admin: Client, alice: Client
+) -> None:
     with pytest.raises(ForbiddenError):
         alice.post("/budgets", {"project": "chem", "amount": 1.0})
     with pytest.raises(ForbiddenError):
-        alice.get("/budgets")
+        alice.post("/quotas", {"scope": "user", "name": "alice", "max_running_cpus": 9})
+    assert alice.get("/budgets")["budgets"] == []
     admin.post("/budgets", {"project": "chem", "amount": 5.0, "soft": True})
-    (b,) = admin.get("/budgets")["budgets"]
+    admin.post("/budgets", {"project": "phys", "amount": 7.0})
+    assert len(admin.get("/budgets")["budgets"]) == 2
+    (b,) = alice.get("/budgets")["budgets"]  # chem's only: alice is not in phys
     assert (b["project"], b["amount"], b["hard"], b["period"]) == ("chem", 5.0, False, "month")
     admin.post("/quotas", {"scope": "user", "name": "alice", "max_running_cpus": 2})
+    admin.post("/quotas", {"scope": "user", "name": "bob", "max_running_cpus": 2})
+    assert [q["name"] for q in alice.get("/quotas")["quotas"]] == ["alice"]
     job = alice.submit(options=["--wrap", "sleep 100", "-n", "4", "--time=5"], cwd="/tmp")
     _wait(lambda: alice.job(job["id"])["reason"] == "QOSMaxCpuPerUserLimit")
     admin.delete("/quotas/user/alice")

@@ -11,7 +11,6 @@ import pytest
 from computenet.client import Client
 from computenet.errors import (
     AuthError,
-    ForbiddenError,
     InfeasibleError,
     LimitError,
     NotFoundError,
@@ -57,15 +56,17 @@ def test_every_endpoint_needs_a_valid_token(live: Any) -> None:
 
 def test_users_cannot_see_or_cancel_each_others_jobs(alice: Client, bob: Client) -> None:
     job = alice.submit(options=["--wrap", "sleep 100", "--time=5"])
-    with pytest.raises(ForbiddenError):
-        bob.job(job["id"])
-    with pytest.raises(ForbiddenError):
-        bob.cancel(job["id"])
-    with pytest.raises(ForbiddenError):
-        bob.logs(job["id"])
+    unknown = 10**6
+    # Another user's job answers exactly as a job that does not exist.
+    for call in (bob.job, bob.cancel, bob.logs, bob.events, bob.placement):
+        with pytest.raises(NotFoundError) as hidden:
+            call(job["id"])
+        with pytest.raises(NotFoundError) as missing:
+            call(unknown)
+        assert hidden.value.message == missing.value.message.replace(str(unknown), str(job["id"]))
     assert [j["id"] for j in bob.jobs(all=True)] == []
-    with pytest.raises(ForbiddenError):
-        list(bob.jobs(user="alice"))
+    assert list(bob.jobs(user="alice", all=True)) == []
+    assert list(bob.jobs(all_users=True, all=True)) == []
     assert alice.job(job["id"])["state"] != "CANCELLED"
 
 

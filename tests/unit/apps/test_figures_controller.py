@@ -24,7 +24,7 @@ from computenet.store.tables_apps import AppFigureRow
 from tests.support.runtime import fake
 from tests.unit.api.test_apps_api import RATER
 
-ALICE = Principal("alice", project="proj")
+ALICE = Principal("alice", project="proj", roles={"proj": "member"})
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ async def finish(rt: Runtime, clock: FakeClock, job_id: int, seconds: float = 61
 async def preview(rt: Runtime) -> dict[str, Any]:
     request = AppRunRequest(params={"seconds": 60})
     spec, _ = app_spec(catalogue(rt).get("rater"), request, rt)
-    placement = (await jobs.preview(spec, rt))["placement"]
+    placement = (await jobs.preview(spec, ALICE, rt))["placement"]
     return {
         "chosen": placement["chosen"],
         **{c["cluster"]: c["speed_source"] for c in placement["candidates"]},

@@ -1,4 +1,8 @@
-"""/usage, /budgets, /quotas: statements, sacct export, budgets and quotas."""
+"""/usage, /budgets, /quotas: statements, sacct export, budgets and quotas.
+
+Who may do what is in api/authz.py: managers set their project's budget and
+quotas, everyone in a project reads its usage, administrators everything.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from computenet.accounting import budgets, quotas, sacct, statements
-from computenet.api.deps import admin_user, current_user, get_runtime
+from computenet.api.authz import Access, authorize
+from computenet.api.deps import current_user, get_runtime
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
-from computenet.errors import ForbiddenError, NotFoundError
+from computenet.errors import NotFoundError
 from computenet.telemetry.reports import parse_when
 
 router = APIRouter(tags=["accounting"])
@@ -34,24 +39,17 @@ class QuotaSet(BaseModel):
     max_running_gpus: int | None = Field(None, ge=0, le=10**9)
 
 
-def _project_for(who: Principal, project: str | None) -> str | None:
-    if who.is_admin:
-        return project
-    if project is not None and project != who.project:
-        raise ForbiddenError(f"only administrators can see project {project}'s usage")
-    return who.project
-
-
 @router.get("/usage")
 def usage(
-    project: str | None = None,
+    project: str | None = Query(None, description="one project (default: yours; admins: all)"),
     month: str | None = Query(None, description="YYYY-MM (default: this month)"),
-    who: Principal = Depends(current_user),
+    granted: Access = Depends(authorize),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
+    """A project's statement: any role in it sees the whole project's usage."""
     month = month or statements.current_month(runtime.clock.now())
     with runtime.store.session() as s:
-        return statements.statement(s, month, _project_for(who, project))
+        return statements.statement(s, month, granted.project)
 
 
 @router.get("/usage/sacct")
@@ -59,20 +57,23 @@ def usage_sacct(
     since: str | None = None,
     until: str | None = None,
     project: str | None = None,
-    who: Principal = Depends(current_user),
+    granted: Access = Depends(authorize),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
+    """Per-job lines: a member's own jobs; a manager's or viewer's, the project's."""
     now = runtime.clock.now()
     start = parse_when(since, now, now - 31 * 86400)
     end = parse_when(until, now, now + 1)
+    who, chosen = granted.who, granted.project
+    whole = chosen is None or who.sees_project(chosen)
     with runtime.store.session() as s:
         lines = list(
             sacct.export(
                 s,
                 since=start,
                 until=end,
-                project=_project_for(who, project),
-                owner=None if who.is_admin else who.name,
+                project=chosen,
+                owner=None if whole else who.name,
             )
         )
     return {"fields": list(sacct.FIELDS), "lines": lines}
@@ -80,16 +81,23 @@ def usage_sacct(
 
 @router.get("/budgets")
 def list_budgets(
-    _: Principal = Depends(admin_user), runtime: Runtime = Depends(get_runtime)
+    who: Principal = Depends(current_user), runtime: Runtime = Depends(get_runtime)
 ) -> Any:
+    """Every budget for an administrator; else those of the caller's projects."""
     with runtime.store.session() as s:
         rows = budgets.list_budgets(s, runtime.clock.now())
-        return {"budgets": [budgets.budget_to_dict(r) for r in rows]}
+        return {
+            "budgets": [
+                budgets.budget_to_dict(r)
+                for r in rows
+                if who.is_admin or who.role(r.project) is not None
+            ]
+        }
 
 
 @router.post("/budgets")
 def set_budget(
-    req: BudgetSet, who: Principal = Depends(admin_user), runtime: Runtime = Depends(get_runtime)
+    req: BudgetSet, who: Principal = Depends(current_user), runtime: Runtime = Depends(get_runtime)
 ) -> Any:
     with runtime.store.session() as s:
         row = budgets.set_budget(
@@ -105,24 +113,33 @@ def set_budget(
 
 
 @router.delete("/budgets/{project}")
-def delete_budget(
-    project: str, _: Principal = Depends(admin_user), runtime: Runtime = Depends(get_runtime)
-) -> Any:
+def delete_budget(project: str, runtime: Runtime = Depends(get_runtime)) -> Any:
     with runtime.store.session() as s:
         if not budgets.delete_budget(s, project):
             raise NotFoundError(f"project {project} has no budget")
     return {"deleted": project}
 
 
+def _sees_quota(who: Principal, quota: dict[str, Any]) -> bool:
+    if who.is_admin:
+        return True
+    if quota["scope"] == "user":
+        return bool(quota["name"] == who.name)
+    return who.role(quota["name"]) is not None
+
+
 @router.get("/quotas")
-def list_quotas(_: Principal = Depends(admin_user), runtime: Runtime = Depends(get_runtime)) -> Any:
+def list_quotas(
+    who: Principal = Depends(current_user), runtime: Runtime = Depends(get_runtime)
+) -> Any:
+    """Every quota for an administrator; else the caller's own and their projects'."""
     with runtime.store.session() as s:
-        return {"quotas": quotas.list_quotas(s)}
+        return {"quotas": [q for q in quotas.list_quotas(s) if _sees_quota(who, q)]}
 
 
 @router.post("/quotas")
 def set_quota(
-    req: QuotaSet, _: Principal = Depends(admin_user), runtime: Runtime = Depends(get_runtime)
+    req: QuotaSet, who: Principal = Depends(current_user), runtime: Runtime = Depends(get_runtime)
 ) -> Any:
     with runtime.store.session() as s:
         quotas.set_quota(
@@ -133,16 +150,11 @@ def set_quota(
             max_running_gpus=req.max_running_gpus,
             now=runtime.clock.now(),
         )
-        return {"quotas": quotas.list_quotas(s)}
+        return {"quotas": [q for q in quotas.list_quotas(s) if _sees_quota(who, q)]}
 
 
 @router.delete("/quotas/{scope}/{name}")
-def delete_quota(
-    scope: str,
-    name: str,
-    _: Principal = Depends(admin_user),
-    runtime: Runtime = Depends(get_runtime),
-) -> Any:
+def delete_quota(scope: str, name: str, runtime: Runtime = Depends(get_runtime)) -> Any:
     with runtime.store.session() as s:
         if not quotas.delete_quota(s, scope, name):
             raise NotFoundError(f"no {scope} quota for {name}")

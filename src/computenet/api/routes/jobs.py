@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from computenet.api.authz import Access, authorize
 from computenet.api.deps import current_user, get_runtime, get_session
 from computenet.api.schemas import BulkSubmitRequest, CancelRequest, SubmitRequest
 from computenet.core import service
@@ -17,7 +19,7 @@ from computenet.core.service import Principal, SubmitInput
 from computenet.errors import ForbiddenError, LimitError, NotFoundError, SpecError
 from computenet.model import JobSpec, JobState
 from computenet.store import jobs as repo
-from computenet.store.tables import JobRow
+from computenet.store import projects
 
 router = APIRouter(tags=["jobs"])
 
@@ -76,7 +78,7 @@ async def submit(
     # route each dependency FastAPI resolves is a measurable share of the time.
     runtime: Runtime = request.app.state.runtime
     if req.test_only:
-        return await _test_only(req, runtime)
+        return await _test_only(req, who, runtime)
     # About a millisecond of blocking work, done inline: a hop to the thread
     # pool costs more than it saves here.
     body = _store_one(req, who, runtime)
@@ -94,44 +96,65 @@ def _parse(req: SubmitRequest, runtime: Runtime) -> JobSpec:
     )
 
 
+def _project(spec: JobSpec, who: Principal, runtime: Runtime) -> str:
+    """The job's project: ``--account`` if the caller may submit there, else
+    their default project (``ForbiddenError`` for another project's account)."""
+    project = who.account_for(spec.account)
+    if who.role(project) is None:  # an administrator outside it: it must exist
+        with runtime.store.session() as session:
+            projects.get_project(session, project)
+    return project
+
+
 def _store_one(req: SubmitRequest, who: Principal, runtime: Runtime) -> dict[str, Any]:
     return store_spec(_parse(req, runtime), who, runtime)
 
 
 def store_spec(spec: JobSpec, who: Principal, runtime: Runtime) -> dict[str, Any]:
-    """Check a parsed spec (feasibility, budget) and store it as PENDING: the
-    one path every submission takes. Nothing is stored when a check fails."""
+    """Check a parsed spec (project, feasibility, budget) and store it as
+    PENDING: the one path every submission takes. Nothing is stored when a
+    check fails."""
+    project = _project(spec, who, runtime)
     now = runtime.clock.now()
-    service.check_feasible(spec, runtime.controller.clusters.infos(), now)
+    access = runtime.tenancy.access(project)
+    service.check_feasible(spec, runtime.controller.clusters.infos(), now, access)
     guard = service.accounting_guard()
     with runtime.store.session() as session:
         if guard is not None:
-            guard.check_submission(session, who, [spec], now)
-        jobs = repo.insert_jobs(session, [repo.NewJob(spec, who.name, who.project)], now)
+            guard.check_submission(session, _charged(who, project), [spec], now)
+        jobs = repo.insert_jobs(session, [repo.NewJob(spec, who.name, project)], now)
         body = jobs[0]
         if spec.array:
             body["array_ids"] = [j["id"] for j in jobs]
     return body
 
 
-async def _test_only(req: SubmitRequest, runtime: Runtime) -> JSONResponse:
-    return JSONResponse(await preview(_parse(req, runtime), runtime))
+def _charged(who: Principal, project: str) -> Principal:
+    """The caller as the accounting guard reads them: charging ``project``."""
+    return who if who.project == project else replace(who, project=project)
 
 
-async def preview(spec: JobSpec, runtime: Runtime) -> dict[str, Any]:
+async def _test_only(req: SubmitRequest, who: Principal, runtime: Runtime) -> JSONResponse:
+    return JSONResponse(await preview(_parse(req, runtime), who, runtime))
+
+
+async def preview(spec: JobSpec, who: Principal, runtime: Runtime) -> dict[str, Any]:
     """The parsed spec and the placement, whether or not any cluster fits,
     with the speeds the controller would use; nothing stored.
 
-    Only a request that does not parse is an error here: a job no cluster
-    can run answers with ``placement.chosen`` null and every cluster's
-    reason, so the caller sees how the script was read and why nothing fits.
+    Only a request that does not parse, or names an account the caller may
+    not charge, is an error here: a job no cluster can run answers with
+    ``placement.chosen`` null and every cluster's reason (those the project
+    may not use included), so the caller sees how the script was read and
+    why nothing fits.
     """
-    from dataclasses import replace
-
     from computenet.core import speeds
     from computenet.model import Candidate
     from computenet.network import WAITING_PREFIX, place
+    from computenet.network.access import restrict
 
+    project = _project(spec, who, runtime)
+    access = runtime.tenancy.access(project)
     now = runtime.clock.now()
     controller = runtime.controller
     views = await controller.clusters.views(with_snapshots=True)
@@ -144,6 +167,7 @@ async def preview(spec: JobSpec, runtime: Runtime) -> dict[str, Any]:
             usable.append(view)
         else:
             refused.append(Candidate(view.name, None, False, why_not=why))
+    usable = restrict(usable, access)
     policy = spec.policy or runtime.settings.default_policy
     placement = place(spec, usable, now=now, policy=policy)
     if refused:
@@ -155,7 +179,12 @@ async def preview(spec: JobSpec, runtime: Runtime) -> dict[str, Any]:
         whys = "; ".join(f"{c.cluster}: {c.why_not}" for c in placement.candidates if c.why_not)
         placement = replace(placement, reason=f"no cluster can run this job: {whys}")
     runnable = any(c.feasible for c in placement.candidates)
-    return {"spec": spec_summary(spec), "placement": placement.to_dict(), "runnable": runnable}
+    return {
+        "spec": spec_summary(spec),
+        "project": project,
+        "placement": placement.to_dict(),
+        "runnable": runnable,
+    }
 
 
 @router.post("/jobs:bulk", status_code=201)
@@ -180,7 +209,9 @@ def bulk_submit(
                 max_script_bytes=settings.max_script_bytes,
                 max_array_size=settings.max_array_size,
             )
+            project = _project(spec, who, runtime)
             key = (
+                project,
                 spec.cpus,
                 spec.node_count,
                 spec.total_gpus,
@@ -194,15 +225,17 @@ def bulk_submit(
                 spec.reservation,
             )
             if key not in checked:  # identical shapes need one feasibility check
-                service.check_feasible(spec, infos, now)
+                service.check_feasible(spec, infos, now, runtime.tenancy.access(project))
                 checked[key] = None
-        except SpecError as exc:
+        except (SpecError, ForbiddenError, NotFoundError) as exc:
             raise type(exc)(f"job {i}: {exc.message}", index=i) from exc
-        new.append(repo.NewJob(spec, who.name, who.project))
+        new.append(repo.NewJob(spec, who.name, project))
     guard = service.accounting_guard()
     with runtime.store.session() as session:
         if guard is not None:
-            guard.check_submission(session, who, [n.spec for n in new], now)
+            for project in dict.fromkeys(n.project for n in new):
+                specs = [n.spec for n in new if n.project == project]
+                guard.check_submission(session, _charged(who, project), specs, now)
         ids = [job["id"] for job in repo.insert_jobs(session, new, now)]
     runtime.controller.wake()
     return JSONResponse({"ids": ids, "count": len(ids)}, status_code=201)
@@ -215,7 +248,11 @@ def list_jobs(
     state: str | None = Query(None, description="comma-separated states"),
     cluster: str | None = None,
     name: str | None = None,
-    user: str | None = Query(None, description="another user's jobs (admins)"),
+    user: str | None = Query(
+        None, description="one user's jobs (of the projects whose jobs you may see)"
+    ),
+    project: str | None = Query(None, description="one project's jobs (that you may see)"),
+    all_users: bool = Query(False, description="every job you may see, not only yours"),
     all: bool = Query(False, description="include finished jobs"),
     cursor: int = Query(0, ge=0, le=2**62),
     limit: int = Query(1000, ge=1, le=10_000),
@@ -224,11 +261,14 @@ def list_jobs(
     ),
 ) -> Any:
     wanted = _wanted_fields(fields)
-    owner = who.name
-    if user is not None and user != who.name:
-        if not who.is_admin:
-            raise ForbiddenError("only administrators can list another user's jobs")
+    # Only what the caller may see: their own jobs, and every job of the
+    # projects they manage or view (administrators: all), whatever they ask.
+    visible = None if who.is_admin else (who.name, who.project_wide())
+    owner: str | None = who.name
+    if user is not None:
         owner = user
+    elif project is not None or all_users:
+        owner = None
     states = [s.strip().upper() for s in state.split(",")] if state else None
     if states:
         bad = [s for s in states if s not in JobState.__members__]
@@ -240,6 +280,8 @@ def list_jobs(
         session,
         wanted,
         owner=owner,
+        project=project,
+        visible_to=visible,
         states=states,
         cluster=cluster,
         name=name,
@@ -270,18 +312,11 @@ def _wanted_fields(text: str | None) -> tuple[str, ...] | None:
     return wanted
 
 
-def _one(session: Session, who: Principal, job_id: str) -> JobRow:
-    rows = service.resolve_ids(session, job_id)
-    job = rows[0]
-    service.visible(job, who)
-    return job
-
-
 @router.get("/jobs/{job_id}")
 def show(
-    job_id: str, who: Principal = Depends(current_user), session: Session = Depends(get_session)
+    job_id: str, granted: Access = Depends(authorize), session: Session = Depends(get_session)
 ) -> Any:
-    job = _one(session, who, job_id)
+    job = granted.job(session, job_id)
     body = repo.job_to_dict(job, repo.attempts(session, [job.id])[job.id])
     body["spec"] = job.spec
     if job.spec.get("catalogue"):  # a catalogue run: its performance figures
@@ -317,9 +352,9 @@ def cancel_many(
 
 @router.get("/jobs/{job_id}/events")
 def events(
-    job_id: str, who: Principal = Depends(current_user), session: Session = Depends(get_session)
+    job_id: str, granted: Access = Depends(authorize), session: Session = Depends(get_session)
 ) -> Any:
-    job = _one(session, who, job_id)
+    job = granted.job(session, job_id)
     return {
         "events": [
             {
@@ -336,9 +371,9 @@ def events(
 
 @router.get("/jobs/{job_id}/placement")
 def placement(
-    job_id: str, who: Principal = Depends(current_user), session: Session = Depends(get_session)
+    job_id: str, granted: Access = Depends(authorize), session: Session = Depends(get_session)
 ) -> Any:
-    job = _one(session, who, job_id)
+    job = granted.job(session, job_id)
     if job.placement is None:
         raise NotFoundError(f"job {job_id} has not been placed yet ({job.reason or job.state})")
     return job.placement
@@ -350,11 +385,11 @@ async def logs(
     stream: str = Query("stdout", pattern="^(stdout|stderr)$"),
     offset: int = Query(0, ge=0),
     limit: int = Query(1 << 20, ge=1, le=1 << 24),
-    who: Principal = Depends(current_user),
+    granted: Access = Depends(authorize),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     with runtime.store.session() as session:
-        job = _one(session, who, job_id)
+        job = granted.job(session, job_id)
         attempt = repo.latest_attempt(session, job)
         done = JobState(job.state).terminal
         state = job.state

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from computenet.api.authz import Access, authorize
 from computenet.api.deps import current_user, get_runtime
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
@@ -35,15 +36,14 @@ def utilization_report(
     since: str | None = Query(None, description="UTC date/time, epoch, or -7d"),
     until: str | None = None,
     by: str = Query("cluster", description="cluster | partition | project | user | day"),
-    who: Principal = Depends(current_user),
+    granted: Access = Depends(authorize),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     start, end, now = _range(runtime, since, until)
     utilization.check_by(by)
-    if by == "user" and not who.is_admin:
-        from computenet.errors import ForbiddenError
-
-        raise ForbiddenError("only administrators can see usage by user")
+    who = granted.who
+    if by == "user":
+        granted.need_admin("utilization by user")
     with runtime.store.session() as s:
         return utilization.utilization(
             s,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import or_, select
 
-from computenet.api.deps import admin_user, current_user, get_runtime
-from computenet.core import service
+from computenet.api.authz import Access, authorize
+from computenet.api.deps import current_user, get_runtime
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
 from computenet.store.tables import JobRow
@@ -35,11 +35,13 @@ def alerts(
     if not all:
         query = query.where(AlertRow.resolved_at.is_(None))
     if not who.is_admin:
-        mine = select(JobRow.id).where(JobRow.owner == who.name)
+        seen = select(JobRow.id).where(
+            or_(JobRow.owner == who.name, JobRow.project.in_(who.project_wide()))
+        )
         query = query.where(
             or_(
-                AlertRow.job_id.in_(mine),
-                AlertRow.project == who.project,
+                AlertRow.job_id.in_(seen),
+                AlertRow.project.in_(list(who.roles)) & AlertRow.job_id.is_(None),
                 AlertRow.job_id.is_(None) & AlertRow.project.is_(None),
             )
         )
@@ -49,11 +51,10 @@ def alerts(
 
 @router.get("/jobs/{job_id}/diagnosis")
 async def diagnosis(
-    job_id: str, who: Principal = Depends(current_user), runtime: Runtime = Depends(get_runtime)
+    job_id: str, granted: Access = Depends(authorize), runtime: Runtime = Depends(get_runtime)
 ) -> Any:
     with runtime.store.session() as s:
-        job = service.resolve_ids(s, job_id)[0]
-        service.visible(job, who)
+        job = granted.job(s, job_id)
     facts = await job_facts(runtime, job)
     found = diagnose(facts).to_dict()
     if job.spec.get("catalogue"):  # whether the application reported its figure
@@ -72,7 +73,6 @@ def export_page(
     until: str | None = None,
     cursor: int = Query(-1, ge=-1, le=2**62),
     limit: int = Query(10_000, ge=1, le=100_000),
-    _: Principal = Depends(admin_user),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     now = runtime.clock.now()
@@ -91,13 +91,11 @@ def metrics(request: Request, runtime: Runtime = Depends(get_runtime)) -> Respon
         from fastapi.security.utils import get_authorization_scheme_param
 
         from computenet.errors import AuthError
-        from computenet.store.users import authenticate
 
         scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
         if scheme.lower() != "bearer":
             raise AuthError("missing bearer token (Authorization: Bearer ...)")
-        with runtime.store.session() as s:
-            authenticate(s, token)
+        runtime.tenancy.principal(token)
     from prometheus_client import CONTENT_TYPE_LATEST
 
     from computenet.telemetry.metrics import render

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from computenet.api.authz import Access, authorize
 from computenet.api.deps import current_user, get_session
 from computenet.core.service import Principal
-from computenet.errors import ForbiddenError
 from computenet.transfer import records
 
 router = APIRouter(tags=["transfers"])
@@ -48,11 +48,6 @@ class TransferReport(BaseModel):
     result: dict[str, Any] | None = None
 
 
-def _admin(who: Principal) -> None:
-    if not who.is_admin:
-        raise ForbiddenError("managing sites needs an administrator's token")
-
-
 @router.get("/sites")
 def list_sites(session: Session = Depends(get_session)) -> Any:
     return {"sites": [records.site_dict(r) for r in records.list_sites(session)]}
@@ -62,17 +57,13 @@ def list_sites(session: Session = Depends(get_session)) -> Any:
 def add_site(
     body: SiteIn, who: Principal = Depends(current_user), session: Session = Depends(get_session)
 ) -> Any:
-    _admin(who)
     return records.site_dict(
         records.add_site(session, body.name, body.kind, body.config, by=who.name)
     )
 
 
 @router.delete("/sites/{name}")
-def remove_site(
-    name: str, who: Principal = Depends(current_user), session: Session = Depends(get_session)
-) -> Any:
-    _admin(who)
+def remove_site(name: str, session: Session = Depends(get_session)) -> Any:
     records.remove_site(session, name)
     return {"removed": name}
 
@@ -124,10 +115,11 @@ def create_transfer(
 @router.get("/transfers/{transfer_id}")
 def get_transfer(
     transfer_id: str,
-    who: Principal = Depends(current_user),
+    granted: Access = Depends(authorize),
     session: Session = Depends(get_session),
 ) -> Any:
-    row = records.get_transfer(session, transfer_id, user=None if who.is_admin else who.name)
+    row = records.get_transfer(session, transfer_id)
+    granted.check(row.owner, row.project, f"no transfer {transfer_id!r}")
     return records.transfer_dict(row, records.events_of(session, row.id))
 
 
@@ -135,10 +127,11 @@ def get_transfer(
 def report_transfer(
     transfer_id: str,
     body: TransferReport,
-    who: Principal = Depends(current_user),
+    granted: Access = Depends(authorize),
     session: Session = Depends(get_session),
 ) -> Any:
-    row = records.get_transfer(session, transfer_id, user=who.name)
+    row = records.get_transfer(session, transfer_id)
+    granted.check(row.owner, row.project, f"no transfer {transfer_id!r}")
     records.report(
         session,
         row,

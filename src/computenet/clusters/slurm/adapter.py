@@ -27,6 +27,7 @@ from computenet.clusters.base import FEATURES, ClusterAdapter
 from computenet.clusters.slurm import parse as p
 from computenet.clusters.slurm import parse_nodes as pn
 from computenet.clusters.slurm.commands import build_sbatch
+from computenet.clusters.slurm.identities import IdentityTransports
 from computenet.clusters.transport import CompletedCommand, LocalTransport, Transport
 from computenet.config import ClusterConfig
 from computenet.errors import ClusterError, ClusterUnavailable, NotFoundError
@@ -42,6 +43,7 @@ from computenet.model import (
     SnapshotJob,
     Usage,
 )
+from computenet.model.tenancy import ClusterIdentity
 
 _UNREACHABLE = (
     "unable to contact slurm controller",
@@ -76,7 +78,10 @@ class SlurmCluster(ClusterAdapter):
         self._slurm_config: dict[str, str] | None = None
         self._json: bool | None = None  # squeue/sinfo --json available; None = not yet known
         self._info: ClusterInfo | None = None
-        self._paths: dict[str, tuple[str | None, str | None]] = {}
+        #: native id -> (stdout path, stderr path, the account the job runs as)
+        self._paths: dict[str, tuple[str | None, str | None, str | None]] = {}
+        #: projects' identities here, and a transport for each (clusters/slurm/identities.py)
+        self.identities = IdentityTransports(config, self.transport)
         self._jobcomp_offset = 0
         self._jobcomp: dict[str, p.SlurmJob] = {}
 
@@ -88,8 +93,9 @@ class SlurmCluster(ClusterAdapter):
         input: bytes | None = None,
         env: dict[str, str] | None = None,
         idempotent: bool = True,
+        transport: Transport | None = None,
     ) -> CompletedCommand:
-        return await self.transport.run(
+        return await (transport or self.transport).run(
             argv,
             input=input,
             idempotent=idempotent,
@@ -132,7 +138,11 @@ class SlurmCluster(ClusterAdapter):
         await self.slurm_config()
 
     async def close(self) -> None:
+        await self.identities.close()
         await self.transport.close()
+
+    def use_identities(self, identities: Sequence[ClusterIdentity]) -> None:
+        self.identities.use(identities)
 
     # ----- queries ---------------------------------------------------------------------
     async def _squeue(self, ids: Sequence[str] = ()) -> list[p.SlurmJob]:
@@ -232,7 +242,7 @@ class SlurmCluster(ClusterAdapter):
     def _remember_paths(self, job: p.SlurmJob) -> None:
         # A pending array element's path still holds NO_VAL for %a (22.05): wait for the start.
         if job.stdout and job.state is not JobState.QUEUED and job.job_id not in self._paths:
-            self._paths[job.job_id] = (job.stdout, job.stderr)
+            self._paths[job.job_id] = (job.stdout, job.stderr, job.user)
 
     # ----- ClusterAdapter ------------------------------------------------------------------
     async def submit(self, request: AttemptRequest) -> str:
@@ -240,7 +250,10 @@ class SlurmCluster(ClusterAdapter):
             call = build_sbatch(request)
         except ValueError as exc:
             raise ClusterError(f"{self.name}: {exc}") from exc
-        result = await self._run(call.argv, input=call.stdin, env=call.env, idempotent=False)
+        transport = self.identities.for_submission(request.project, request.identity)
+        result = await self._run(
+            call.argv, input=call.stdin, env=call.env, idempotent=False, transport=transport
+        )
         if result.returncode != 0:
             raise self._error("sbatch", result)
         native_id = result.out.strip().split(";")[0]
@@ -275,7 +288,11 @@ class SlurmCluster(ClusterAdapter):
         }
 
     async def cancel(self, native_id: str) -> None:
-        result = await self._run(["scancel", native_id])
+        transport = None
+        if self.identities.gated:  # as the account the job runs as
+            job = await self._scontrol_job(native_id)
+            transport = self.identities.for_account(job.user if job is not None else None)
+        result = await self._run(["scancel", native_id], transport=transport)
         if result.returncode != 0 and not any(s in result.err.lower() for s in _GONE):
             raise self._error("scancel", result)
 
@@ -288,11 +305,12 @@ class SlurmCluster(ClusterAdapter):
             job = await self._scontrol_job(native_id)
             if job is not None and job.state is JobState.QUEUED:
                 return b""
-        stdout, stderr = self._paths.get(native_id, (None, None))
+        stdout, stderr, user = self._paths.get(native_id, (None, None, None))
         path = stdout if stream == "stdout" else stderr
         if path is None:
             raise NotFoundError(f"{self.name}: no {stream} path known for job {native_id}")
-        return await self.transport.read_file(path, offset, limit)
+        reader = self.identities.for_account(user) if self.identities.gated else self.transport
+        return await reader.read_file(path, offset, limit)
 
     async def usage(self, native_ids: Sequence[str]) -> dict[str, Usage]:
         ids = list(dict.fromkeys(native_ids))

@@ -61,6 +61,7 @@ class SlurmJob:
     stderr: str | None = None
     workdir: str | None = None
     array_task_id: int | None = None
+    user: str | None = None  # the Unix account it runs as
 
 
 # ----- small values -----------------------------------------------------------------
@@ -214,6 +215,7 @@ def job_from_squeue_json(j: dict[str, Any]) -> SlurmJob:
         stderr=_text(j.get("standard_error")),
         workdir=_text(j.get("current_working_directory")),
         array_task_id=task,
+        user=_text(j.get("user_name")),
     )
 
 
@@ -296,6 +298,7 @@ def job_from_key_values(kv: dict[str, str]) -> SlurmJob:
         stderr=_text(kv.get("StdErr")),
         workdir=_text(kv.get("WorkDir")),
         array_task_id=int(task) if task.isdigit() else None,
+        user=_text((kv.get("UserId") or "").split("(", 1)[0]) or None,
     )
 
 
