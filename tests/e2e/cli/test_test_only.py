@@ -59,7 +59,7 @@ def given(spec: dict[str, Any]) -> dict[str, Any]:
             {"name": "lammps_melt", "nodes": 4, "ntasks_per_node": 32, "time_limit_s": 12 * 3600,
              "partition": "compute", "account": "chem123", "exclusive": True},
             False,
-            "needs 32 CPUs per node, local-a has 4",
+            "account 'chem123': no project 'chem123'",
         ),
         (
             "many_cpus.sh",

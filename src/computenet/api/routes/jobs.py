@@ -142,22 +142,34 @@ async def preview(spec: JobSpec, who: Principal, runtime: Runtime) -> dict[str, 
     """The parsed spec and the placement, whether or not any cluster fits,
     with the speeds the controller would use; nothing stored.
 
-    Only a request that does not parse, or names an account the caller may
-    not charge, is an error here: a job no cluster can run answers with
+    Only a request that does not parse is an error here: a job no cluster
+    can run (an account the caller may not charge included) answers with
     ``placement.chosen`` null and every cluster's reason (those the project
     may not use included), so the caller sees how the script was read and
     why nothing fits.
     """
     from computenet.core import speeds
-    from computenet.model import Candidate
+    from computenet.model import Candidate, Placement
     from computenet.network import WAITING_PREFIX, place
     from computenet.network.access import restrict
 
-    project = _project(spec, who, runtime)
-    access = runtime.tenancy.access(project)
     now = runtime.clock.now()
     controller = runtime.controller
     views = await controller.clusters.views(with_snapshots=True)
+    try:
+        project = _project(spec, who, runtime)
+    except (ForbiddenError, NotFoundError) as exc:
+        # The script parsed; the account is why it cannot run anywhere.
+        why = f"account {spec.account!r}: {exc.message}"
+        refusals = tuple(Candidate(name, None, False, why_not=why) for name in sorted(views))
+        nowhere = Placement(None, None, spec.policy or "", why, refusals, now)
+        return {
+            "spec": spec_summary(spec),
+            "project": None,
+            "placement": nowhere.to_dict(),
+            "runnable": False,
+        }
+    access = runtime.tenancy.access(project)
     views = speeds.with_speed(views, controller.speed, controller.app_speed)
     usable = []
     refused = []
