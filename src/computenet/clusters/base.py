@@ -13,8 +13,18 @@ from computenet.model import AttemptRequest, AttemptStatus, ClusterInfo, Snapsho
 
 #: Feature names an adapter reports on (value None = supported, else the reason not).
 FEATURES = (
-    "arrays", "dependencies", "gpus", "cpu_mode_core", "cpu_mode_smt", "mpi",
-    "containers", "exclusive", "signal", "reservation", "usage", "start_estimate",
+    "arrays",
+    "dependencies",
+    "gpus",
+    "cpu_mode_core",
+    "cpu_mode_smt",
+    "mpi",
+    "containers",
+    "exclusive",
+    "signal",
+    "reservation",
+    "usage",
+    "start_estimate",
 )
 
 
@@ -52,8 +62,9 @@ class ClusterAdapter(ABC):
     async def cancel(self, native_id: str) -> None: ...
 
     @abstractmethod
-    async def output(self, native_id: str, stream: str = "stdout", offset: int = 0,
-                     limit: int = 1 << 20) -> bytes:
+    async def output(
+        self, native_id: str, stream: str = "stdout", offset: int = 0, limit: int = 1 << 20
+    ) -> bytes:
         """Bytes of the job's stdout or stderr from ``offset`` (empty if none yet)."""
 
     @abstractmethod

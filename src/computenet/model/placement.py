@@ -18,6 +18,8 @@ class Candidate:
     staging_s: float = 0.0
     cost: float | None = None
     score: float | None = None
+    pool: str | None = None  # the partition is this pool's
+    grow_nodes: int = 0  # nodes the pool grows for the job
 
 
 @dataclass(frozen=True)
