@@ -112,7 +112,7 @@ class PoolConfig(BaseModel):
     price_per_node_hour: float = Field(0.0, ge=0)
     idle_release_s: float = Field(300.0, ge=0, le=30 * 86_400)
     resume_timeout_s: float = Field(600.0, gt=0, le=86_400)
-    provider: Literal["local", "libcloud"] = "local"
+    provider: str = "local"  # a name in clusters.pools.registry.PROVIDERS: local, libcloud
     #: Slurm: the partition's State=CLOUD nodes as a hostlist (c1c[1-4]); embedded: unset
     nodes: str | None = None
     cloud: CloudConfig | None = None
@@ -121,6 +121,11 @@ class PoolConfig(BaseModel):
     def _check(self) -> PoolConfig:
         if self.max_nodes is not None and self.min_nodes > self.max_nodes:
             raise ValueError(f"pool {self.name}: min_nodes is over max_nodes")
+        from computenet.clusters.pools.registry import PROVIDERS
+
+        if self.provider not in PROVIDERS:
+            known = ", ".join(sorted(PROVIDERS))
+            raise ValueError(f"pool {self.name}: unknown provider {self.provider!r} ({known})")
         if (self.provider == "libcloud") != (self.cloud is not None):
             raise ValueError(f"pool {self.name}: provider libcloud and a [cloud] table go together")
         return self
@@ -174,7 +179,9 @@ class ClusterConfig(BaseModel):
                 and "nodes" not in part.model_fields_set
             ):
                 part.nodes = pool.max_nodes
-            count = pool.max_nodes or (len(names) if names else None) or (part and part.nodes)
+            count = pool.max_nodes or (len(names) if names else None)
+            if count is None and part is not None:
+                count = part.nodes
             if names is not None and count is not None and count > len(names):
                 raise ValueError(f"{where}: max_nodes {count} but only {len(names)} node names")
             if part is not None:

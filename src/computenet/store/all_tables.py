@@ -6,7 +6,7 @@ import importlib
 
 from computenet.store import tables  # noqa: F401
 
-for _name in ("tables_transfer", "tables_telemetry", "tables_accounting"):
+for _name in ("tables_transfer", "tables_telemetry", "tables_accounting", "tables_pools"):
     try:
         importlib.import_module(f"computenet.store.{_name}")
     except ModuleNotFoundError as _exc:
