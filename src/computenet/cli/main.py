@@ -35,6 +35,7 @@ MODULES = (
     "accounting",
     "shims",
     "clusters",
+    "pools",
 )
 
 

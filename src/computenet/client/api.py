@@ -169,6 +169,13 @@ class Client:
     def clusters(self) -> list[dict[str, Any]]:
         return list(self.get("/clusters")["clusters"])
 
+    def pools(self) -> list[dict[str, Any]]:
+        return list(self.get("/pools")["pools"])
+
+    def pool_events(self, pool: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit} | ({"pool": pool} if pool else {})
+        return list(self.get("/pools/events", params)["events"])
+
     def wait(
         self, job_id: int | str, *, timeout_s: float | None = None, poll_s: float = 0.2
     ) -> Any:

@@ -50,9 +50,7 @@ def read_conf(path: Path) -> dict[str, str]:
 class SlurmdNodes(NodeProvider):
     kind = "local"
 
-    def __init__(
-        self, pool: PoolConfig, slurm_conf: Path, *, slurmd: str = SLURMD
-    ) -> None:
+    def __init__(self, pool: PoolConfig, slurm_conf: Path, *, slurmd: str = SLURMD) -> None:
         self.pool = pool
         self.slurm_conf = slurm_conf
         self.slurmd = slurmd
