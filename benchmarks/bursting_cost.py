@@ -18,7 +18,8 @@ Both at 0.10 per processor-hour, so the ratio is a ratio of
 processor-hours bought. The figure: pool cost / static cost at the target
 wait (goal: at most 0.5).
 
-    python benchmarks/bursting_cost.py [--window-days 180] [--json-out F] [--plot docs/img/bursting.png]
+    python benchmarks/bursting_cost.py [--window-days 180] [--json-out F]
+        [--plot docs/img/bursting.png]
 
 Last line: one JSON object (figure, value, unit, baseline, ...).
 """
@@ -147,7 +148,7 @@ def main() -> None:
                 "figure": FIGURE,
                 "value": round(pool_cost, 1) if pool_cost is not None else None,
                 "unit": "cost (0.10 per processor-hour)",
-                "baseline": "cheapest static capacity found reaching the pooled machine's mean wait",
+                "baseline": "cheapest static capacity found reaching the pooled wait",
                 "baseline_value": round(static_cost, 1) if static_cost is not None else None,
                 "ratio": round(ratio, 4) if ratio is not None else None,
                 "goal": "<= 0.5",
@@ -156,7 +157,7 @@ def main() -> None:
     )
 
 
-def plot(elastic, static, target: float, alone: float, path: Path) -> None:  # type: ignore[no-untyped-def]
+def plot(elastic, static, target, alone, path):  # type: ignore[no-untyped-def]
     import matplotlib
 
     matplotlib.use("Agg")

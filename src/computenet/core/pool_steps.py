@@ -92,7 +92,11 @@ async def _sync(ctrl: Controller, st: PoolState, snapshot: Snapshot, now: float)
                     boot = fmt_duration(now - row.requested_at)
                     add_event(s, now, st, "up", f"node {row.name} is up after {boot}", row.name)
             elif row.state == UP:
-                gone = (snap is None or snap.state in _GONE) if slurm else got is None
+                # On Slurm the suspend request releases a node; a node powered
+                # down whose slurmd is gone too was released without one.
+                gone = got is None
+                if slurm:
+                    gone = gone and (snap is None or snap.state in _GONE)
                 if gone:
                     _end(row, "released", now, "the node went away")
                     add_event(s, now, st, "release", f"node {row.name} went away", row.name)

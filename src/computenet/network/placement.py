@@ -151,7 +151,10 @@ def place(
         o = options[i]
         candidates[slot] = _candidate(o.cluster, o.partition, o.est, None, choice.scores[i], o)
     win = options[choice.winner]
-    return Placement(win.cluster, win.partition, name, choice.reason, tuple(candidates), now)
+    reason = choice.reason
+    if win.pool is not None and win.note and win.note not in reason:
+        reason += f"; pool {win.pool} {win.note}"
+    return Placement(win.cluster, win.partition, name, reason, tuple(candidates), now)
 
 
 _NO_NODES = "has too few nodes up to start it"
