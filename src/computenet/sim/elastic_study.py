@@ -4,10 +4,12 @@
   bursting at a range of wait thresholds: (mean wait, pool cost) per
   threshold. A lower threshold bursts more: less wait, more money.
 - ``static_curve``: the centres alone with processors added for the whole
-  period, greedily: each step adds one node's worth of processors to the
-  centre where it lowers the network's mean wait most, until the wait
-  reaches the target. Cost: processors x price x the replay's span (static
-  capacity is paid whether used or not).
+  period, greedily: each step tries adding a share (``step_share``) of one
+  centre's processors, or of every centre's at once, and keeps the step
+  that lowers the network's mean wait most per processor added, until the
+  wait reaches the target. Steps are whole nodes (``step_procs``). Cost:
+  processors x price x the replay's span (static capacity is paid whether
+  used or not).
 - ``cost_at``: the money a curve needs to reach a mean wait, by linear
   interpolation between the two points that bracket it.
 
@@ -56,13 +58,17 @@ def static_curve(
     step_procs: int,
     price_per_proc_hour: float,
     target_wait_s: float,
-    max_steps: int = 200,
+    step_share: float = 0.05,
+    max_steps: int = 100,
     queue_policy: str = "easy",
     progress: Callable[[Point], None] | None = None,
 ) -> list[Point]:
     """The greedy path from no extra capacity to the target wait."""
     k = len(centres)
     extra = [0] * k
+    steps = [
+        max(step_procs, round(c.capacity * step_share / step_procs) * step_procs) for c in centres
+    ]
 
     def run(added: Sequence[int]) -> NetworkResult:
         return replay_network(
@@ -81,12 +87,14 @@ def static_curve(
         if points[-1].mean_wait_s <= target_wait_s:
             break
         best: tuple[float, list[int], NetworkResult] | None = None
-        for i in range(k):
-            trial = list(extra)
-            trial[i] += step_procs
+        here = points[-1].mean_wait_s
+        trials = [[x + (steps[i] if j == i else 0) for j, x in enumerate(extra)] for i in range(k)]
+        trials.append([x + s for x, s in zip(extra, steps, strict=True)])
+        for trial in trials:
             got = run(trial)
-            if best is None or got.mean_wait_s < best[0]:
-                best = (got.mean_wait_s, trial, got)
+            gain = (here - got.mean_wait_s) / (sum(trial) - sum(extra))
+            if best is None or gain > best[0]:
+                best = (gain, trial, got)
         assert best is not None
         _, extra, r = best
         label = f"+{sum(extra)} processors ({','.join(map(str, extra))})"

@@ -25,6 +25,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("computenet.pools")
 T = TypeVar("T")
+#: loggers that may write request URLs or bodies, where some clouds carry the key
+_HTTP_LOGGERS = ("urllib3.connectionpool", "requests_mock.adapter", "libcloud")
+
+
+class _Redact(logging.Filter):
+    """Replace the credentials in any record of the HTTP loggers."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if any(s in text for s in self.secrets):
+            for s in self.secrets:
+                text = text.replace(s, "***")
+            record.msg, record.args = text, ()
+        return True
+
 
 #: libcloud's NodeState values, as a pool sees them
 _STATES = {
@@ -56,6 +75,13 @@ class LibcloudNodes(NodeProvider):
         self.cloud = cloud
         self.driver = driver
         self._secrets = tuple(s for s in secrets if s)
+        self._redact = _Redact(self._secrets)
+        for name in _HTTP_LOGGERS:
+            logging.getLogger(name).addFilter(self._redact)
+
+    async def close(self) -> None:
+        for name in _HTTP_LOGGERS:
+            logging.getLogger(name).removeFilter(self._redact)
 
     @classmethod
     def from_config(cls, pool: PoolConfig) -> LibcloudNodes:
