@@ -130,7 +130,7 @@ def test_an_open_credentials_file_is_refused(tmp_path: Path) -> None:
         None,
     )
     path.write_text("secret = only\n")
-    with pytest.raises(ConfigError, match="no 'key = ...' line"):
+    with pytest.raises(ConfigError, match=r"no 'key = \.\.\.' line"):
         credentials.read_file(path)
     with pytest.raises(ConfigError, match="cannot read credentials file"):
         credentials.read_file(tmp_path / "missing")
@@ -143,7 +143,7 @@ def test_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert (got.key, got.secret) == (KEY, SECRET)
     assert KEY not in repr(got) and SECRET not in str(got)
     monkeypatch.delenv("CLOUD_SECRET")
-    with pytest.raises(ConfigError, match="CLOUD_SECRET .* is not set"):
+    with pytest.raises(ConfigError, match=r"CLOUD_SECRET .* is not set"):
         credentials.load(None, "CLOUD_KEY", "CLOUD_SECRET")
     with pytest.raises(ConfigError, match="needs credentials_file or key_env"):
         credentials.load(None, None, None)
