@@ -27,8 +27,12 @@ def pooled(tmp_path: Path, make_live_server: Callable[[Any], Any]) -> Any:
         pools=[PoolConfig(name="burst", partition="cloud", max_nodes=2, price_per_node_hour=0.8)],
     )
     settings = Settings(
-        data_dir=tmp_path / "data", state_dir=tmp_path / "state", clusters=[cluster],
-        token=TOKEN, user="admin", controller_interval_s=0.05,
+        data_dir=tmp_path / "data",
+        state_dir=tmp_path / "state",
+        clusters=[cluster],
+        token=TOKEN,
+        user="admin",
+        controller_interval_s=0.05,
     )
     return make_live_server(settings)
 
@@ -38,7 +42,10 @@ def test_pools_are_listed_for_any_user_with_their_cluster(pooled: Any) -> None:
         token = admin.post("/users", {"name": "alice", "project": "chem"})["token"]
         (row,) = admin.pools()
         assert (row["name"], row["cluster"], row["partition"], row["max_nodes"]) == (
-            "burst", "alpha", "cloud", 2
+            "burst",
+            "alpha",
+            "cloud",
+            2,
         )
         # a fake cluster has no local provider: the pool is listed with the reason
         assert row["error"] is not None and "embedded or Slurm" in row["error"]
