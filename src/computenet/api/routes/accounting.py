@@ -51,7 +51,7 @@ def usage(
 ) -> Any:
     month = month or statements.current_month(runtime.clock.now())
     with runtime.store.session() as s:
-        return statements.statement(s, month, _project_for(who, project))
+        return statements.statement(s, month, _project_for(who, project), now=runtime.clock.now())
 
 
 @router.get("/usage/sacct")
