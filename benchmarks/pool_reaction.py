@@ -66,26 +66,47 @@ local_first_wait_s = 5.0
 controller_interval_s = {INTERVAL_S}
 """
     if kind == "embedded":
-        return (
-            common
-            + f"""
-[[clusters]]
-name = "home"
+        cluster = """
 kind = "embedded"
-partitions = [{{name = "batch", nodes = 1, cores = 1, default = true}}, {{name = "burst", cores = 1}}]
-pools = [{{name = "burst", partition = "burst", max_nodes = 2, boot_delay_s = {boot}, idle_release_s = 1.0, price_per_node_hour = 1.0}}]
+[[clusters.partitions]]
+name = "batch"
+nodes = 1
+cores = 1
+default = true
+[[clusters.partitions]]
+name = "burst"
+cores = 1
+[[clusters.pools]]
+name = "burst"
+partition = "burst"
+max_nodes = 2
+idle_release_s = 1.0
 """
-        )
-    return (
-        common
-        + f"""
-[[clusters]]
-name = "home"
+    else:
+        cluster = f"""
 kind = "slurm"
 slurm_conf = "{slurm_conf}"
-partitions = [{{name = "debug", nodes = 1, cores = 4, default = true}}, {{name = "cloud", nodes = 1, cores = 4}}]
-pools = [{{name = "cloud", partition = "cloud", nodes = "rc1c1", boot_delay_s = {boot}, idle_release_s = 3, resume_timeout_s = 120, price_per_node_hour = 1.0}}]
+[[clusters.partitions]]
+name = "debug"
+nodes = 1
+cores = 4
+default = true
+[[clusters.partitions]]
+name = "cloud"
+nodes = 1
+cores = 4
+[[clusters.pools]]
+name = "cloud"
+partition = "cloud"
+nodes = "rc1c1"
+idle_release_s = 3
+resume_timeout_s = 120
 """
+    return (
+        common
+        + '\n[[clusters]]\nname = "home"\n'
+        + cluster
+        + f"boot_delay_s = {boot}\nprice_per_node_hour = 1.0\n"
     )
 
 
