@@ -59,8 +59,10 @@ def wait(what: str, check: Any, timeout_s: float = 180.0) -> Any:
 
 
 def config(kind: str, boot: float, slurm_conf: str | None) -> str:
+    # on Slurm the cluster's name is slurm.conf's ClusterName: the pool programs pass it
+    name = "home" if kind == "embedded" else "rc1"
     common = f"""
-home_cluster = "home"
+home_cluster = "{name}"
 default_policy = "local-first"
 local_first_wait_s = 5.0
 controller_interval_s = {INTERVAL_S}
@@ -104,19 +106,27 @@ resume_timeout_s = 120
 """
     return (
         common
-        + '\n[[clusters]]\nname = "home"\n'
+        + f'\n[[clusters]]\nname = "{name}"\n'
         + cluster
         + f"boot_delay_s = {boot}\nprice_per_node_hour = 1.0\n"
     )
 
 
 def measure(env: dict[str, str], runs: int, partition: str, width: int) -> list[float]:
-    blocker = cnet(env, "submit", "--json", "--wrap", "sleep 600", "-t", "20", "-n", str(width))
+    blocker = cnet(env, "submit", "--json", "--wrap", "sleep 300", "-t", "10", "-n", str(width))
     wait(
         "the blocker to run",
         lambda: cnet(env, "show", "--json", str(blocker["id"]))["state"] == "RUNNING",
     )
-    out = []
+    out: list[float] = []
+    try:
+        _runs(env, runs, partition, out)
+    finally:  # never leave the blocker running on the cluster
+        cnet(env, "cancel", str(blocker["id"]))
+    return out
+
+
+def _runs(env: dict[str, str], runs: int, partition: str, out: list[float]) -> None:
     for i in range(runs):
         job = cnet(env, "submit", "--json", "--wrap", "true", "-t", "1", "-n", "1")
         done = wait(
@@ -134,8 +144,6 @@ def measure(env: dict[str, str], runs: int, partition: str, width: int) -> list[
             "the pool to release its node",
             lambda: all(p["up"] + p["booting"] == 0 for p in cnet(env, "pools", "--json")["pools"]),
         )
-    cnet(env, "cancel", str(blocker["id"]))
-    return out
 
 
 def main() -> None:
