@@ -88,9 +88,12 @@ def submit(ctx: typer.Context) -> None:
         script_name=Path(script_path).name if script_path else None,
     )
     if test_only:
+        # Exit 0 whenever the script parsed, placeable or not: the placement
+        # says which cluster would take it, or each cluster's reason why not.
         if as_json:
             print_json(result)
         else:
+            _print_spec(result["spec"])
             _print_placement(result["placement"], result["spec"])
         return
     job_id = result.get("array_job_id") or result["id"]
@@ -315,6 +318,16 @@ def why(job_id: str = typer.Argument(..., help="Job id."), as_json: bool = JSON_
         print_json(placement)
         return
     _print_placement(placement)
+
+
+def _print_spec(spec: dict[str, Any]) -> None:
+    """How the script and options were read: every field that was given."""
+    given = {k: v for k, v in spec.items() if v not in (None, [], False) and k != "ignored"}
+    width = max((len(k) for k in given), default=0)
+    print("parsed:")
+    for key, value in given.items():
+        shown = ",".join(map(str, value)) if isinstance(value, list) else value
+        print(f"  {key:<{width}}  {shown}")
 
 
 def _print_placement(placement: dict[str, Any], spec: dict[str, Any] | None = None) -> None:

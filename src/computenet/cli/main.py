@@ -4,8 +4,10 @@ itself on the app. Errors print one line and exit with the error's code."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
+from typing import Any, NoReturn
 
 import typer
 
@@ -73,27 +75,58 @@ def _register() -> None:
 _register()
 
 
+def _fail(as_json: bool, error: dict[str, Any], exit_code: int, text: str) -> NoReturn:
+    """One line on stderr, or with ``--json`` one JSON object on stdout
+    (the REST API's error shape), and the exit code either way."""
+    if as_json:
+        sys.stdout.write(json.dumps({"error": error}) + "\n")
+    else:
+        sys.stderr.write(text + "\n")
+    sys.exit(exit_code)
+
+
+def _plain(code: str, message: str, transient: bool = False) -> dict[str, Any]:
+    return {"code": code, "message": message, "transient": transient, "details": {}}
+
+
 def run() -> None:
-    """Console-script entry: never a traceback, unless CN_DEBUG=1."""
+    """Console-script entry: never a traceback, unless CN_DEBUG=1.
+
+    With ``--json`` anywhere on the command line every error, usage errors
+    included, is one JSON object on standard output.
+    """
+    from typer.exceptions import Abort, TyperException
+
     from computenet.errors import ComputeNetError
 
+    as_json = "--json" in sys.argv[1:]
+    debug = bool(os.environ.get("CN_DEBUG"))
     try:
-        app()
+        if not as_json:
+            app()
+            return
+        # Outside standalone mode Typer raises its usage errors instead of
+        # printing them, and returns the code of a ``typer.Exit``.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except ComputeNetError as exc:
-        if os.environ.get("CN_DEBUG"):
+        if debug:
             raise
-        sys.stderr.write(f"cnet: error: {exc.message}\n")
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("cnet: interrupted\n")
-        sys.exit(130)
+        _fail(as_json, exc.to_dict(), exc.exit_code, f"cnet: error: {exc.message}")
+    except TyperException as exc:  # usage errors; only reached with --json
+        _fail(as_json, _plain("usage", exc.format_message()), exc.exit_code, exc.format_message())
+    except (KeyboardInterrupt, Abort):
+        _fail(as_json, _plain("interrupted", "interrupted"), 130, "cnet: interrupted")
     except Exception as exc:  # a bug: say so in one line, keep the trace for CN_DEBUG
-        if os.environ.get("CN_DEBUG"):
+        if debug:
             raise
-        sys.stderr.write(
-            f"cnet: internal error: {type(exc).__name__}: {exc} (set CN_DEBUG=1 for a traceback)\n"
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        _fail(
+            as_json,
+            _plain("internal", message),
+            70,
+            f"cnet: {message} (set CN_DEBUG=1 for a traceback)",
         )
-        sys.exit(70)
 
 
 if __name__ == "__main__":

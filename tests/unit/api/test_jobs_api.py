@@ -165,6 +165,17 @@ def test_test_only_validates_without_submitting(alice: Client) -> None:
     assert list(alice.jobs(all=True)) == []
 
 
+def test_test_only_of_a_job_nobody_can_run_answers_with_every_reason(alice: Client) -> None:
+    out = alice.submit(options=["-c", "500", "--wrap", "true"], test_only=True)
+    assert out["spec"]["cpus_per_task"] == 500 and out["runnable"] is False
+    placement = out["placement"]
+    assert placement["chosen"] is None
+    assert {c["cluster"] for c in placement["candidates"]} == {"alpha", "beta"}
+    assert all("needs 500 CPUs per task" in c["why_not"] for c in placement["candidates"])
+    assert placement["reason"].startswith("no cluster can run this job: ")
+    assert list(alice.jobs(all=True)) == []
+
+
 def test_array_submission_and_array_cancel(alice: Client) -> None:
     job = alice.submit(options=["--array=0-3", "--wrap", "sleep 1000", "--time=60"])
     assert len(job["array_ids"]) == 4

@@ -110,16 +110,42 @@ def _store_one(req: SubmitRequest, who: Principal, runtime: Runtime) -> dict[str
 
 
 async def _test_only(req: SubmitRequest, runtime: Runtime) -> JSONResponse:
-    from computenet.network import place
+    """The parsed spec and the placement, whether or not any cluster fits.
+
+    Only a request that does not parse is an error here: a job no cluster
+    can run answers with ``placement.chosen`` null and every cluster's
+    reason, so the caller sees how the script was read and why nothing fits.
+    """
+    from dataclasses import replace
+
+    from computenet.model import Candidate
+    from computenet.network import WAITING_PREFIX, place
 
     spec = _parse(req, runtime)
     now = runtime.clock.now()
-    service.check_feasible(spec, runtime.controller.clusters.infos(), now)
     views = await runtime.controller.clusters.views(with_snapshots=True)
-    usable = [v for v in views.values() if service.embedded_fit(spec, v.info)[1] is None]
+    usable = []
+    refused = []
+    for view in views.values():
+        why = service.embedded_fit(spec, view.info)[1]
+        if why is None:
+            usable.append(view)
+        else:
+            refused.append(Candidate(view.name, None, False, why_not=why))
     policy = spec.policy or runtime.settings.default_policy
     placement = place(spec, usable, now=now, policy=policy)
-    return JSONResponse({"spec": spec_summary(spec), "placement": placement.to_dict()})
+    if refused:
+        every = sorted((*placement.candidates, *refused), key=lambda c: c.cluster)
+        placement = replace(placement, candidates=tuple(every))
+    if not views:
+        placement = replace(placement, reason="no cluster has answered yet")
+    elif placement.chosen is None and not placement.reason.startswith(WAITING_PREFIX):
+        whys = "; ".join(f"{c.cluster}: {c.why_not}" for c in placement.candidates if c.why_not)
+        placement = replace(placement, reason=f"no cluster can run this job: {whys}")
+    runnable = any(c.feasible for c in placement.candidates)
+    return JSONResponse(
+        {"spec": spec_summary(spec), "placement": placement.to_dict(), "runnable": runnable}
+    )
 
 
 @router.post("/jobs:bulk", status_code=201)

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --nodes=two
+#SBATCH --time=10
+echo never
