@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -205,6 +206,7 @@ def main() -> None:
                 timeout=120,
                 check=False,
             )
+        shutil.rmtree(root, ignore_errors=True)
     baseline = args.boot_delay + INTERVAL_S
     worst = max(reactions)
     print(
