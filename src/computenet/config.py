@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -88,6 +88,58 @@ class IdentityConfig(BaseModel):
     ssh_key: str | None = Field(None, min_length=1, max_length=4096)
 
 
+class CloudConfig(BaseModel):
+    """A pool's cloud nodes through Apache libcloud (``provider = "libcloud"``).
+
+    Credentials never sit in this file: ``credentials_file`` names a 0600 file
+    (``key = ...``, ``secret = ...`` lines, or a bare token), else
+    ``key_env`` / ``secret_env`` name environment variables.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    driver: str = Field(pattern=r"^[a-z0-9_]{1,40}$")  # libcloud's provider name: ec2, gce, ...
+    size: str
+    image: str
+    location: str | None = None
+    credentials_file: str | None = None
+    key_env: str | None = None
+    secret_env: str | None = None
+    #: extra keyword arguments of the driver's constructor (region, project, ...)
+    driver_options: dict[str, str | int | bool] = {}
+
+
+class PoolConfig(BaseModel):
+    """Nodes of one partition that exist only while needed (see clusters/pools)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    partition: str
+    #: at most this many nodes (default: the partition's node count)
+    max_nodes: int | None = Field(None, ge=1, le=10_000)
+    min_nodes: int = Field(0, ge=0)
+    boot_delay_s: float = Field(0.0, ge=0, le=86_400)
+    price_per_node_hour: float = Field(0.0, ge=0)
+    idle_release_s: float = Field(300.0, ge=0, le=30 * 86_400)
+    resume_timeout_s: float = Field(600.0, gt=0, le=86_400)
+    provider: str = "local"  # a name in clusters.pools.registry.PROVIDERS: local, libcloud
+    #: Slurm: the partition's State=CLOUD nodes as a hostlist (c1c[1-4]); embedded: unset
+    nodes: str | None = None
+    cloud: CloudConfig | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> PoolConfig:
+        if self.max_nodes is not None and self.min_nodes > self.max_nodes:
+            raise ValueError(f"pool {self.name}: min_nodes is over max_nodes")
+        from computenet.clusters.pools.registry import PROVIDERS
+
+        if self.provider not in PROVIDERS:
+            known = ", ".join(sorted(PROVIDERS))
+            raise ValueError(f"pool {self.name}: unknown provider {self.provider!r} ({known})")
+        if (self.provider == "libcloud") != (self.cloud is not None):
+            raise ValueError(f"pool {self.name}: provider libcloud and a [cloud] table go together")
+        return self
+
+
 class ClusterConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -106,6 +158,61 @@ class ClusterConfig(BaseModel):
     #: project -> the identity that submits for it here; once any is listed,
     #: projects without one are not placed on this cluster
     identities: dict[str, IdentityConfig] = {}
+    pools: list[PoolConfig] = []
+
+    @model_validator(mode="after")
+    def _check_pools(self) -> ClusterConfig:
+        """Each pool backs one partition of this cluster; its node names and
+        counts agree with the partition's; a partition without its own price
+        bills the pool's node price per core."""
+        seen: set[str] = set()
+        for pool in self.pools:
+            where = f"cluster {self.name} pool {pool.name}"
+            if pool.partition in seen:
+                raise ValueError(f"{where}: partition {pool.partition} already has a pool")
+            seen.add(pool.partition)
+            part = next((p for p in self.partitions if p.name == pool.partition), None)
+            if part is None and (self.kind != "slurm" or self.partitions):
+                raise ValueError(f"{where}: no partition {pool.partition!r} in this cluster")
+            names = None
+            if pool.nodes is not None:
+                from computenet.errors import SpecError
+                from computenet.shims.hostlist import expand
+
+                try:
+                    names = expand(pool.nodes, limit=10_000)
+                except SpecError as exc:
+                    raise ValueError(f"{where}: nodes: {exc.message}") from None
+            elif self.kind == "slurm":
+                raise ValueError(f"{where}: set nodes to the partition's State=CLOUD hostlist")
+            if (
+                part is not None
+                and pool.max_nodes is not None
+                and "nodes" not in part.model_fields_set
+            ):
+                part.nodes = pool.max_nodes
+            count = pool.max_nodes or (len(names) if names else None)
+            if count is None and part is not None:
+                count = part.nodes
+            if names is not None and count is not None and count > len(names):
+                raise ValueError(f"{where}: max_nodes {count} but only {len(names)} node names")
+            if part is not None:
+                if pool.max_nodes is not None and pool.max_nodes != part.nodes:
+                    raise ValueError(
+                        f"{where}: max_nodes {pool.max_nodes} differs from partition "
+                        f"{part.name}'s nodes {part.nodes} (leave one unset)"
+                    )
+                if part.price_per_core_hour == 0 and pool.price_per_node_hour > 0:
+                    part.price_per_core_hour = pool.price_per_node_hour / part.cores
+            pool.max_nodes = count
+            if pool.max_nodes is None:
+                raise ValueError(f"{where}: set max_nodes")
+            if pool.min_nodes > pool.max_nodes:
+                raise ValueError(f"{where}: min_nodes is over max_nodes")
+        return self
+
+    def pool_for(self, partition: str | None) -> PoolConfig | None:
+        return next((p for p in self.pools if p.partition == partition), None)
 
     def to_info(self) -> ClusterInfo:
         from computenet.model import ClusterInfo
@@ -183,6 +290,14 @@ class Settings(BaseSettings):
     # The cluster jobs stay on under the local-first policy until its predicted
     # wait passes the threshold (bursting); None: no home.
     home_cluster: str | None = None
+    #: local-first: leave home (or grow a pool) once its predicted wait passes this
+    local_first_wait_s: float = Field(300.0, ge=0)
+    #: the network's pool spending per hour: growth stops at the hard cap, warns at the soft one
+    pool_spend_cap_per_hour: float | None = Field(None, ge=0)
+    pool_spend_soft_cap_per_hour: float | None = Field(None, ge=0)
+    #: pool nodes already up keep taking local-first jobs while home's wait is above
+    #: this fraction of the threshold (so pools do not flap at the threshold)
+    pool_hysteresis: float = Field(0.5, ge=0, le=1)
     controller_interval_s: float = 0.25
     #: the link assumed between a job's input data and a cluster at another site
     staging_bandwidth_bytes_per_s: float = 100e6

@@ -33,8 +33,11 @@ def current_month(now: float) -> str:
     return time.strftime("%Y-%m", time.gmtime(now))
 
 
-def statement(session: Session, month: str, project: str | None = None) -> dict[str, Any]:
-    """One month's usage per project, with a line per user; zeros when none."""
+def statement(
+    session: Session, month: str, project: str | None = None, now: float | None = None
+) -> dict[str, Any]:
+    """One month's usage per project, with a line per user; zeros when none;
+    and the node-hours the network's pools were paid for that month."""
     first, last = month_range(month)
     t = UsageDailyRow
     query = (
@@ -84,10 +87,16 @@ def statement(session: Session, month: str, project: str | None = None) -> dict[
             entry[key] = round(entry[key], 3)
         entry["cost"] = round(entry["cost"], 6)
         rows.append(entry)
+    from computenet.accounting.pools import pool_usage
+
+    pools = pool_usage(session, first, last, time.time() if now is None else now)
     return {
         "month": month,
         "projects": rows,
+        "pools": pools,
         "total": {
+            "pool_node_hours": round(sum(p["node_hours"] for p in pools), 6),
+            "pool_cost": round(sum(p["cost"] for p in pools), 6),
             "core_seconds": round(sum(p["core_seconds"] for p in rows), 3),
             "gpu_seconds": round(sum(p["gpu_seconds"] for p in rows), 3),
             "cost": round(sum(p["cost"] for p in rows), 6),

@@ -171,6 +171,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/apps/{name}"): Rule(READ, Who.USER),
     ("POST", "/api/v1/apps/{name}/runs"): Rule(SUBMIT, Who.USER),  # + the account's role
     ("GET", "/api/v1/reports/apps"): Rule(READ, Who.USER),
+    # elastic node pools (docs/bursting.md); slurmctld's resume/suspend programs
+    ("GET", "/api/v1/pools"): Rule(READ, Who.USER),
+    ("GET", "/api/v1/pools/events"): Rule(READ, Who.USER),
+    ("POST", "/api/v1/pools/resume"): Rule(MANAGE, Who.ADMIN),
+    ("POST", "/api/v1/pools/suspend"): Rule(MANAGE, Who.ADMIN),
 }
 
 #: (id of an APIRoute, method) -> its rule, filled as routers are mounted

@@ -81,6 +81,19 @@ def _print_statement(data: dict[str, Any]) -> None:
             f"{p['cost']:.2f}",
         )
     out_console().print(table)
+    if data.get("pools"):
+        pools = Table(title=f"node pools {data['month']}")
+        for col in ("pool", "cluster", "nodes", "node-hours", "cost"):
+            pools.add_column(col)
+        for p in data["pools"]:
+            pools.add_row(
+                p["pool"],
+                p["cluster"],
+                str(p["nodes"]),
+                f"{p['node_hours']:.2f}",
+                f"{p['cost']:.2f}",
+            )
+        out_console().print(pools)
 
 
 @budget_app.command("set")

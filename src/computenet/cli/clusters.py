@@ -64,14 +64,16 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         table.add_column(col)
     notes = []
     for c in rows:
+        pools = {x["partition"]: x["name"] for x in c.get("pools") or []}
         for p in c["partitions"] or [{}]:
             cpn = p.get("cores_per_node", 0) * p.get("threads_per_core", 1)
+            part = p.get("name", "-")
             table.add_row(
                 c["name"],
                 c.get("kind") or "-",
                 c.get("site") or "-",
                 c["health"],
-                p.get("name", "-"),
+                f"{part} (pool {pools[part]})" if part in pools else part,
                 str(p.get("nodes", "-")),
                 str(cpn or "-"),
                 str(p.get("gpus_per_node", "-")),

@@ -41,6 +41,7 @@ MODULES = (
     "users",
     "projects",
     "tokens",
+    "pools",
 )
 
 

@@ -32,6 +32,17 @@ def _floats(text: str | None, what: str) -> tuple[float, ...] | None:
     return values
 
 
+def _ints(text: str | None) -> tuple[int, ...] | None:
+    values = _floats(text, "--extra-capacity")
+    if values is None:
+        return None
+    if any(v != int(v) for v in values):
+        from computenet.sim.errors import SimError
+
+        raise SimError(f"--extra-capacity: whole processors, got {text!r}")
+    return tuple(int(v) for v in values)
+
+
 def sim_network(
     traces: list[Path] = typer.Argument(..., help="one SWF trace per centre"),
     policy: str = typer.Option("fastest", "--policy", help=POLICY_HELP),
@@ -51,15 +62,49 @@ def sim_network(
         "planner", "--estimator", help="broker's start estimate: planner (exact) or fast"
     ),
     seed: int = typer.Option(0, "--seed", help="seed of the random baselines"),
+    pools: bool = typer.Option(
+        False, "--pools", help="give each centre an elastic node pool (see --pool-*)"
+    ),
+    pool_cpus: int = typer.Option(32, "--pool-cpus-per-node", min=1),
+    pool_max: int | None = typer.Option(
+        None, "--pool-max-nodes", min=1, help="per pool (default: the centre's size)"
+    ),
+    pool_boot: float = typer.Option(120.0, "--pool-boot-delay", min=0, help="seconds"),
+    pool_price: float = typer.Option(3.2, "--pool-price", min=0, help="per node-hour"),
+    pool_idle: float = typer.Option(300.0, "--pool-idle-release", min=0, help="seconds"),
+    pool_cap: float | None = typer.Option(
+        None, "--pool-cap-per-hour", min=0, help="hard cap on all pools' spending per hour"
+    ),
+    alone: bool = typer.Option(
+        False, "--alone", help="no routing between centres: each stays home (or bursts)"
+    ),
+    threshold: float = typer.Option(
+        300.0, "--threshold", min=0, help="local-first: home's wait (s) that starts a burst"
+    ),
+    hysteresis: float = typer.Option(
+        1.0, "--hysteresis", min=0, max=1, help="pool nodes up keep working above this x threshold"
+    ),
+    extra_capacity: str | None = typer.Option(
+        None, "--extra-capacity", help="static processors added per centre: 0,16,32,.."
+    ),
     as_json: bool = typer.Option(False, "--json", help="print results as one JSON object"),
     schedule_out: Path | None = typer.Option(
         None, "--schedule-out", help="write job_id,submit,start,end,procs,cluster CSV"
     ),
 ) -> None:
-    """Replay TRACE... (one per centre, aligned at their first job) as one network."""
+    """Replay TRACE... (one per centre, aligned at their first job) as one network.
+
+    \b
+    Examples:
+      cnet sim-network A.swf.gz B.swf.gz --policy fastest --json
+      cnet sim-network A.swf.gz B.swf.gz --alone --policy local-first --pools \\
+          --threshold 28800 --pool-cpus-per-node 16 --pool-price 1.6
+      cnet sim-network A.swf.gz B.swf.gz --policy home --extra-capacity 16,32
+    """
     from computenet.sim.network import NetworkConfig, replay_network
     from computenet.sim.network import pooled as pool
     from computenet.sim.network_trace import compress, read_centre
+    from computenet.sim.pools import PoolSettings
 
     centres = [read_centre(t, window_days=window_days) for t in traces]
     if load_factor != 1.0:
@@ -72,6 +117,15 @@ def sim_network(
         seed=seed,
         estimator=estimator,
         record_schedule=schedule_out is not None,
+        pools=(
+            PoolSettings(pool_cpus, pool_max, pool_boot, pool_price, pool_idle, pool_cap)
+            if pools and not pooled
+            else None
+        ),
+        remote=not alone,
+        wait_threshold_s=threshold,
+        hysteresis=hysteresis,
+        extra_capacity=_ints(extra_capacity),
     )
     result = replay_network([pool(centres)] if pooled else centres, config)
     if schedule_out is not None:
@@ -104,6 +158,18 @@ def sim_network(
             for c in result.clusters
         ],
     }
+    if result.pools:
+        report["pools"] = [
+            {
+                "name": r.name,
+                "jobs": r.jobs,
+                "node_hours": round(r.node_hours, 3),
+                "cost": round(r.cost, 4),
+                "peak_nodes": r.peak_nodes,
+                "nodes_grown": r.grown,
+            }
+            for r in result.pools
+        ]
     if result.predictions is not None:
         p = result.predictions
         report["start_prediction"] = {
@@ -141,7 +207,13 @@ def _print_table(report: dict[str, Any]) -> None:
             f"{c['utilization']:.1%}",
             f"{c['cost']:,.2f}",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for r in report.get("pools", []):
+        console.print(
+            f"pool {r['name']}: {r['jobs']:,} jobs, {r['node_hours']:,.1f} node-hours, "
+            f"cost {r['cost']:,.2f}, at most {r['peak_nodes']} nodes, {r['nodes_grown']:,} grown"
+        )
 
 
 def register(app: typer.Typer) -> None:

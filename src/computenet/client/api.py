@@ -235,6 +235,13 @@ class Client(TenancyCalls):
         params = {k: v for k, v in (("since", since), ("until", until), ("app", app)) if v}
         return self.get("/reports/apps", params)
 
+    def pools(self) -> list[dict[str, Any]]:
+        return list(self.get("/pools")["pools"])
+
+    def pool_events(self, pool: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit} | ({"pool": pool} if pool else {})
+        return list(self.get("/pools/events", params)["events"])
+
     def wait(
         self, job_id: int | str, *, timeout_s: float | None = None, poll_s: float = 0.2
     ) -> Any:

@@ -21,8 +21,9 @@ from sqlalchemy import select
 
 from computenet.clock import Clock
 from computenet.config import Settings
-from computenet.core import app_figures, failover, hedge, placing, polling, speeds, tags
+from computenet.core import app_figures, failover, hedge, placing, polling, pool_steps, speeds, tags
 from computenet.core.cluster_state import ClusterStates
+from computenet.core.pools import PoolManager
 from computenet.core.service import accounting_guard
 from computenet.core.staging_steps import StagingTasks
 from computenet.core.tags import is_tag, tag_for
@@ -98,15 +99,19 @@ class Controller:
             store, clock, lambda: settings.clusters, ttl_s=settings.auth_cache_ttl_s
         )
         self._identities_seen: dict[str, tuple[ClusterIdentity, ...]] = {}
+        #: node pools of the configured clusters (core.pools, core.pool_steps)
+        self.pools = PoolManager(self, settings.clusters)
 
     # ----- lifecycle -----------------------------------------------------
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._pools_started = False
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="controller")
 
     async def stop(self) -> None:
         await self.staging.stop()
+        await self.pools.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -166,10 +171,14 @@ class Controller:
             self._lease_renew_at = now + LEASE_TTL_S / 3
         await self.clusters.probe()
         self.sync_identities()
+        if self.pools and not getattr(self, "_pools_started", False):
+            await self.pools.start()  # after the adapters: providers attach to them
+            self._pools_started = True
         await self._handle_cancels()
         self.staging.resume()
         await failover.move_off_down(self)
         await placing.place_pending(self)
+        await pool_steps.step(self)
         await polling.poll_active(self)
         await hedge.confirm_copies(self)
         if not self._figures_caught_up:  # once per start: figures a stop left unread

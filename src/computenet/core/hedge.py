@@ -60,11 +60,16 @@ def is_moved(attempt: AttemptRow) -> bool:
     return (attempt.reason or "").startswith(MOVED)
 
 
-def pick_copies(placement_candidates: Sequence[Candidate], chosen: str, k: int) -> list[Candidate]:
-    """The chosen candidate, then the next best feasible ones on other
-    clusters (by score, then name), ``k`` at most."""
+def pick_copies(
+    placement_candidates: Sequence[Candidate], chosen: str, k: int, partition: str | None = None
+) -> list[Candidate]:
+    """The chosen candidate (on the chosen partition, when given), then the
+    next best feasible ones on other clusters (by score, then name), ``k`` at most."""
     feasible = [c for c in placement_candidates if c.feasible]
-    first = next(c for c in feasible if c.cluster == chosen)
+    first = next(
+        (c for c in feasible if c.cluster == chosen and c.partition == partition),
+        next(c for c in feasible if c.cluster == chosen),
+    )
     rest = sorted(
         (c for c in feasible if c.cluster != chosen),
         key=lambda c: (c.score if c.score is not None else float("inf"), c.cluster),

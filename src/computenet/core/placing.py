@@ -9,6 +9,7 @@ job twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from computenet.store.tables import AttemptRow, JobRow
 
 if TYPE_CHECKING:
     from computenet.core.controller import Controller
+    from computenet.network.bursting import PoolView
 
 #: Set in every job's environment: the name of the cluster it runs on.
 CLUSTER_VARIABLE = "CN_CLUSTER"
@@ -48,9 +50,10 @@ async def place_pending(ctrl: Controller) -> None:
     views = speeds.with_speed(
         await ctrl.clusters.views(with_snapshots=True), ctrl.speed, ctrl.app_speed
     )
+    pools = ctrl.pools.views({n: v.snapshot for n, v in views.items()}) if ctrl.pools else {}
     for job_id in ready:
         try:
-            await advance_pending(ctrl, job_id, views)
+            await advance_pending(ctrl, job_id, views, pools)
         except ConflictError:
             continue  # someone changed it (cancel); the next pass sees the new state
         await asyncio.sleep(0)
@@ -134,7 +137,12 @@ def dependency_rows(s: Session, ident: str, owner: str) -> list[JobRow]:
     return [job]
 
 
-async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object]) -> None:
+async def advance_pending(
+    ctrl: Controller,
+    job_id: int,
+    views: dict[str, object],
+    pools: dict[tuple[str, str], PoolView] | None = None,
+) -> None:
     from computenet.core import failover, hedge
     from computenet.network import ClusterView, place
     from computenet.network.access import restrict
@@ -181,14 +189,21 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
             usable = restrict(usable, access)
             policy = spec.policy or ctrl.settings.default_policy
             usable, size = staging_steps.views_for(ctrl, spec, usable)
-            placement = place(spec, usable, now=now, policy=policy, input_bytes=size)
+            decide = functools.partial(
+                place,
+                wait_threshold_s=ctrl.settings.local_first_wait_s,
+                pools=pools,
+                caps=ctrl.pools.caps(pools) if pools else None,
+                hysteresis=ctrl.settings.pool_hysteresis,
+            )
+            placement = decide(spec, usable, now=now, policy=policy, input_bytes=size)
             if placement.chosen is None and failover.avoid_clusters(attempt):
                 # Only the cluster that failed it can run it: better there than nowhere.
                 everyone = [v for v in views.values() if isinstance(v, ClusterView)]
                 usable = [v for v in everyone if embedded_fit(spec, v.info)[1] is None]
                 usable = restrict(usable, access)
                 usable, _ = staging_steps.views_for(ctrl, spec, usable)
-                placement = place(spec, usable, now=now, policy=policy, input_bytes=size)
+                placement = decide(spec, usable, now=now, policy=policy, input_bytes=size)
             if placement.chosen is None:
                 reason = (
                     "Resources" if not placement.reason else f"Placement: {placement.reason}"[:500]
@@ -198,7 +213,9 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                         s, job, now=now, reason=reason, placement=placement.to_dict()
                     )
                 return
-            picks = hedge.pick_copies(placement.candidates, placement.chosen, spec.hedge or 1)
+            picks = hedge.pick_copies(
+                placement.candidates, placement.chosen, spec.hedge or 1, placement.partition
+            )
             first = hedge.next_number(s, job.id)
             moved = failover.move_reason(attempt)
             copies = []
@@ -222,6 +239,8 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
                 )
                 copies.append((number, cand.cluster, cand.partition))
                 note_queued(views, cand.cluster, job, spec, cand.partition, now)
+                if pools and cand.pool is not None:
+                    note_pool(ctrl, pools, cand.cluster, cand.partition, spec)
             record = failover.placement_carry(job.placement, placement.to_dict())
             if len(picks) > 1:
                 record["hedge"] = {
@@ -272,6 +291,22 @@ async def advance_pending(ctrl: Controller, job_id: int, views: dict[str, object
         ctrl.staging.start(job_id, JobState.STAGING_IN.value)
     for cluster, request in requests:
         await submit(ctrl, job_id, cluster, request)
+
+
+def note_pool(
+    ctrl: Controller,
+    pools: dict[tuple[str, str], PoolView],
+    cluster: str,
+    partition: str | None,
+    spec: JobSpec,
+) -> None:
+    """Count a job just sent to a pool, so the next placement sees its demand
+    and the pool step runs in this pass."""
+    key = (cluster, partition or "")
+    view = pools.get(key)
+    if view is not None:
+        pools[key] = replace(view, queued_cpus=view.queued_cpus + spec.cpus)
+    ctrl.pools.dirty = True
 
 
 def note_queued(

@@ -76,7 +76,7 @@ class NodeSnapshot:
     gpus_alloc: int = 0
     mem_bytes: int = 0
     mem_alloc_bytes: int = 0
-    state: str = "idle"  # idle | mixed | allocated | down | drained
+    state: str = "idle"  # idle | mixed | allocated | down | drained | powered_down | powering_up
     load: float | None = None
 
 

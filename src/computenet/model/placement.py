@@ -19,6 +19,8 @@ class Candidate:
     cost: float | None = None
     score: float | None = None
     speed_source: str | None = None  # how the run time was predicted
+    pool: str | None = None  # the partition is this pool's
+    grow_nodes: int = 0  # nodes the pool grows for the job
 
 
 @dataclass(frozen=True)

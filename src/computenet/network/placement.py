@@ -10,12 +10,13 @@ caller decides whether that is an error (nothing can ever run it) or a wait
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from computenet.errors import SpecError
 from computenet.model import Candidate, ClusterHealth, JobSpec, Placement
+from computenet.network import bursting
 from computenet.network.access import allowed_partitions
-from computenet.network.estimates import Estimate, estimate
+from computenet.network.estimates import Estimate, estimate, runtime
 from computenet.network.feasibility import (
     Fit,
     candidate_partitions,
@@ -85,6 +86,9 @@ def place(
     policy: str | None = None,
     input_bytes: int = 0,
     wait_threshold_s: float = LOCAL_FIRST_WAIT_S,
+    pools: Mapping[tuple[str, str], bursting.PoolView] | None = None,
+    caps: bursting.Caps | None = None,
+    hysteresis: float = 1.0,
 ) -> Placement:
     """Choose where ``spec`` should run.
 
@@ -92,6 +96,12 @@ def place(
     fits, plus one per cluster that does not (with ``why_not``); the result
     does not depend on the order of ``clusters``. Raises ``SpecError`` only
     for an unknown policy name.
+
+    ``pools`` maps (cluster, partition) to the pool behind that partition:
+    its start and cost come from ``bursting.offer`` instead of the queue.
+    A pool grows only for ``local-first`` jobs and for jobs that name its
+    partition; any job may use its nodes that are already up. ``caps``
+    bounds the growth by the network's spending per hour.
     """
     name = _resolve_policy(spec, policy)
     candidates: list[Candidate] = []
@@ -111,32 +121,82 @@ def place(
             waiting.append(why)
             continue
         for f in fits:
-            est = estimate(spec, view, f, now=now, input_bytes=input_bytes)
+            pool = pools.get((view.name, f.partition.name)) if pools else None
+            if pool is not None:
+                grows = name == "local-first" or spec.partition == f.partition.name
+                got = _pool_option(spec, view, f, pool, now, input_bytes, caps, grows)
+                if isinstance(got, str):
+                    candidates.append(Candidate(view.name, f.partition.name, False, why_not=got))
+                    waiting.append(got)
+                    continue
+                option, est = got
+            else:
+                est = estimate(spec, view, f, now=now, input_bytes=input_bytes)
+                option = Option(view.name, f.partition.name, est, view.home)
             why_not = _why_not_now(spec, view, est.start, est.cost)
             if why_not is None:
                 option_slot.append(len(candidates))
-                options.append(Option(view.name, f.partition.name, est, view.home))
+                options.append(option)
             elif why_not.endswith(_NO_NODES):
                 waiting.append(why_not)
             else:
                 never.append(why_not)
-            candidates.append(_candidate(view.name, f.partition.name, est, why_not, None))
+            candidates.append(_candidate(view.name, f.partition.name, est, why_not, None, option))
     if not options:
         if waiting:
             reason = WAITING_PREFIX + "; ".join(waiting)
         else:
             reason = "no cluster can run this job: " + ("; ".join(never) or "no clusters")
         return Placement(None, None, name, reason, tuple(candidates), now)
-    ctx = Context(now=now, deadline=spec.deadline, wait_threshold_s=wait_threshold_s)
+    ctx = Context(
+        now=now, deadline=spec.deadline, wait_threshold_s=wait_threshold_s, hysteresis=hysteresis
+    )
     choice = POLICIES[name](options, ctx)
     for i, slot in enumerate(option_slot):
         o = options[i]
-        candidates[slot] = _candidate(o.cluster, o.partition, o.est, None, choice.scores[i])
+        candidates[slot] = _candidate(o.cluster, o.partition, o.est, None, choice.scores[i], o)
     win = options[choice.winner]
-    return Placement(win.cluster, win.partition, name, choice.reason, tuple(candidates), now)
+    reason = choice.reason
+    if win.pool is not None and win.note and win.note not in reason:
+        reason += f"; pool {win.pool} {win.note}"
+    return Placement(win.cluster, win.partition, name, reason, tuple(candidates), now)
 
 
 _NO_NODES = "has too few nodes up to start it"
+
+
+def _pool_option(
+    spec: JobSpec,
+    view: ClusterView,
+    f: Fit,
+    pool: bursting.PoolView,
+    now: float,
+    input_bytes: int,
+    caps: bursting.Caps | None,
+    grows: bool,
+) -> tuple[Option, Estimate] | str:
+    """The pool's offer as an option, or why it has none now."""
+    runtime_s, speed_source = runtime(spec, view, f)
+    staging_s = 0.0
+    if input_bytes > 0 and view.bandwidth_bytes_per_s:
+        staging_s = input_bytes / view.bandwidth_bytes_per_s
+    got = bursting.offer(pool, f.cpus, f.nodes, runtime_s, now + staging_s, caps or bursting.Caps())
+    if isinstance(got, str):
+        return got
+    if got.grow and not grows:
+        return (
+            f"pool {pool.name} grows only for local-first jobs and jobs that ask for "
+            f"partition {f.partition.name}; none of its nodes are free now"
+        )
+    est = Estimate(
+        start=got.start,
+        runtime_s=runtime_s,
+        staging_s=staging_s,
+        cost=got.cost,
+        speed_source=speed_source,
+    )
+    note = got.reason + (f" (warning: {got.warning})" if got.warning else "")
+    return Option(view.name, f.partition.name, est, view.home, pool.name, got.grow, note), est
 
 
 def _why_not_now(spec: JobSpec, view: ClusterView, start: float, cost: float) -> str | None:
@@ -150,9 +210,15 @@ def _why_not_now(spec: JobSpec, view: ClusterView, start: float, cost: float) ->
 
 
 def _candidate(
-    cluster: str, partition: str, est: Estimate, why_not: str | None, score: float | None
+    cluster: str,
+    partition: str,
+    est: Estimate,
+    why_not: str | None,
+    score: float | None,
+    option: Option | None = None,
 ) -> Candidate:
     finite = math.isfinite(est.start)
+    pool = option.pool if option is not None else None
     return Candidate(
         cluster,
         partition,
@@ -165,4 +231,6 @@ def _candidate(
         est.cost,
         score,
         est.speed_source or None,
+        pool,
+        option.grow if option is not None else 0,
     )

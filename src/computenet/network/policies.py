@@ -31,6 +31,9 @@ class Option:
     partition: str
     est: Estimate
     home: bool
+    pool: str | None = None  # the partition is this pool's (network.bursting)
+    grow: int = 0  # nodes the pool grows for the job
+    note: str = ""  # what the pool does: "grows 1 node (boot 2 min)"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Context:
     now: float
     deadline: float | None
     wait_threshold_s: float
+    #: local-first sends work to pool nodes already up while home's wait is
+    #: above ``hysteresis * wait_threshold_s`` (1.0: only above the threshold)
+    hysteresis: float = 1.0
 
 
 def _fmt_cost(cost: float) -> str:
@@ -162,8 +168,37 @@ def balanced(options: Sequence[Option], ctx: Context) -> Choice:
     return Choice(order[0], scores, reason)
 
 
+def _pool_phrase(o: Option) -> str:
+    return f"pool {o.pool} {o.note}" if o.note else f"pool {o.pool}"
+
+
+def _burst_reason(win: Option, home: Option, options: Sequence[Option], ctx: Context) -> str:
+    """Why ``win`` beats staying home, and how the other kind of burst compared."""
+    wait = fmt_duration(home.est.start - ctx.now)
+    limit = fmt_duration(ctx.wait_threshold_s)
+    sooner = fmt_duration(home.est.end - win.est.end)
+    text = (
+        f"{_summary(win, options, ctx.now)}; bursts from {home.cluster}: its predicted "
+        f"wait {wait} passes {limit}"
+    )
+    text += f"; {_pool_phrase(win)}, and" if win.pool is not None else ", and this"
+    text += f" finishes {sooner} sooner"
+    other_kind = [
+        o
+        for o in options
+        if (o.pool is not None or o.cluster != home.cluster)
+        and (o.pool is None) != (win.pool is None)
+    ]
+    if other_kind:
+        alt = min(other_kind, key=lambda o: (o.est.end, o.est.cost, _tiebreak(o)))
+        what = _pool_phrase(alt) if alt.pool is not None else f"remote {alt.cluster}"
+        text += f"; {what} {_later(win, alt)}, cost {_fmt_cost(alt.est.cost)}"
+    return text
+
+
 def local_first(options: Sequence[Option], ctx: Context) -> Choice:
-    homes = [i for i, o in enumerate(options) if o.home]
+    # Pool partitions are never "home", even on the home cluster: growing one is a burst.
+    homes = [i for i, o in enumerate(options) if o.home and o.pool is None]
     best = fastest(options, ctx)
     if not homes:
         return Choice(best.winner, best.scores, "no home cluster can run it; " + best.reason)
@@ -171,15 +206,35 @@ def local_first(options: Sequence[Option], ctx: Context) -> Choice:
     home = options[home_i]
     wait = home.est.start - ctx.now
     limit = fmt_duration(ctx.wait_threshold_s)
+
+    def key(i: int) -> tuple[float, float, tuple[bool, str, str]]:
+        return (options[i].est.end, options[i].est.cost, _tiebreak(options[i]))
+
+    away = [
+        i
+        for i, o in enumerate(options)
+        if (o.pool is not None or o.cluster != home.cluster) and o.est.end < home.est.end
+    ]
     if wait <= ctx.wait_threshold_s:
+        keep = ctx.wait_threshold_s * ctx.hysteresis
+        warm = [i for i in away if options[i].pool is not None and options[i].grow == 0]
+        if warm and wait > keep:
+            win_i = min(warm, key=key)
+            win = options[win_i]
+            return Choice(
+                win_i,
+                best.scores,
+                f"{_summary(win, options, ctx.now)}; {_pool_phrase(win)}: home's predicted "
+                f"wait {fmt_duration(wait)} is within {limit} but above "
+                f"{fmt_duration(keep)}, so nodes already up keep taking work",
+            )
         return Choice(
             home_i,
             best.scores,
             f"{_summary(home, options, ctx.now)}; stays on the home cluster: "
             f"predicted wait {fmt_duration(wait)} is within {limit}",
         )
-    win = options[best.winner]
-    if win.cluster == home.cluster or win.est.end >= home.est.end:
+    if not away:
         return Choice(
             home_i,
             best.scores,
@@ -187,13 +242,8 @@ def local_first(options: Sequence[Option], ctx: Context) -> Choice:
             f"{fmt_duration(wait)} passes {limit} but no other cluster "
             f"finishes sooner",
         )
-    return Choice(
-        best.winner,
-        best.scores,
-        f"{_summary(win, options, ctx.now)}; bursts from {home.cluster}: its "
-        f"predicted wait {fmt_duration(wait)} passes {limit}, and this "
-        f"finishes {fmt_duration(home.est.end - win.est.end)} sooner",
-    )
+    win_i = min(away, key=key)
+    return Choice(win_i, best.scores, _burst_reason(options[win_i], home, options, ctx))
 
 
 POLICIES: dict[str, Callable[[Sequence[Option], Context], Choice]] = {

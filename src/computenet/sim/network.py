@@ -11,6 +11,10 @@ on one machine with every processor: the bound a network aims at.
 A job moved away from home may pay ``move_delay_s`` (staging) before it is
 queued there; a centre with speed factor ``s`` runs a job in
 ``runtime * s_home / s``. Wider jobs than a centre never go there.
+
+With ``pools`` each centre also has a pool of nodes that exist only while
+needed (``sim.pools``); the broker weighs growing it against the other
+centres (or, with ``remote=False``, against staying home alone).
 """
 
 from __future__ import annotations
@@ -21,20 +25,25 @@ import random
 import time
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import cast
 
 from computenet.model import ClusterInfo, JobSpec, NodeType, PartitionInfo
 from computenet.network import POLICIES, ClusterView, place
-from computenet.network.predictions import ErrorStats, error_stats
 from computenet.scheduling import QueuedJob, RunningJob, make_scheduler
 from computenet.sim.errors import SimError
+from computenet.sim.network_result import (
+    ClusterResult,
+    NetworkResult,
+    ScheduledJob,
+    network_result,
+)
 from computenet.sim.network_start import FastStart, PlannerStart, add_end
 from computenet.sim.network_trace import Centre
+from computenet.sim.pools import PARTITION, PoolSettings, SimPools
 
 BASELINES = ("home", "round-robin", "random", "weighted-random", "load")
 ROUTING = (*BASELINES, *POLICIES)
-BSLD_TAU_S = 10.0
 ESTIMATORS = ("fast", "planner")
 
 
@@ -48,48 +57,11 @@ class NetworkConfig:
     queue_policy: str = "easy"
     estimator: str = "fast"  # the broker's start model: fast | planner
     record_schedule: bool = False
-
-
-@dataclass(frozen=True)
-class ClusterResult:
-    name: str
-    capacity: int
-    jobs: int
-    moved_in: int
-    mean_wait_s: float
-    mean_bsld: float
-    utilization: float
-    cost: float
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    job_id: int
-    submit: float
-    start: float
-    end: float
-    procs: int
-    cluster: str
-
-
-@dataclass(frozen=True)
-class NetworkResult:
-    policy: str
-    jobs: int
-    mean_wait_s: float
-    mean_bsld: float
-    utilization: float
-    makespan_s: float
-    wall_s: float
-    moved_fraction: float
-    cost: float
-    clusters: tuple[ClusterResult, ...]
-    predictions: ErrorStats | None = None  # broker start predictions vs actual
-    schedule: tuple[ScheduledJob, ...] = field(default=(), repr=False)
-
-    @property
-    def jobs_per_s(self) -> float:
-        return self.jobs / self.wall_s if self.wall_s > 0 else 0.0
+    pools: PoolSettings | None = None  # one elastic pool per centre
+    remote: bool = True  # False: each centre alone (with its pool, if any)
+    wait_threshold_s: float = 300.0  # local-first: home's wait that starts a burst
+    hysteresis: float = 1.0  # local-first: pool nodes up keep working above this x threshold
+    extra_capacity: tuple[int, ...] | None = None  # static processors added per centre
 
 
 class SimCluster:
@@ -166,9 +138,15 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
     k = len(centres)
     speeds = _per_centre(config.speeds, k, 1.0, "speeds")
     prices = _per_centre(config.prices, k, 0.0, "prices")
+    extra = _per_centre(
+        tuple(float(x) for x in config.extra_capacity) if config.extra_capacity else None,
+        k,
+        0.0,
+        "extra capacity",
+    )
     clusters = [
-        SimCluster(c.name, c.capacity, s, p, config.queue_policy)
-        for c, s, p in zip(centres, speeds, prices, strict=True)
+        SimCluster(c.name, c.capacity + int(x), s, p, config.queue_policy)
+        for c, s, p, x in zip(centres, speeds, prices, extra, strict=True)
     ]
     model = FastStart if config.estimator == "fast" else PlannerStart
     infos = [c.info() for c in clusters]
@@ -186,6 +164,7 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
                 bandwidth_bytes_per_s=None if i == h else link,
             )
             for i in range(k)
+            if config.remote or i == h
         )
         for h in range(k)
     ]
@@ -211,6 +190,19 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
         submit[key], procs[key], home[key], job_ids[key] = j.submit, j.procs, h, j.job_id
         base_run[key], base_est[key] = j.runtime_s, j.estimate_s
 
+    def pool_start(key: int, now: float) -> float:
+        start[key] = now
+        stop = now + base_run[key]
+        end[key] = stop
+        heapq.heappush(ends, (stop, key))
+        return stop
+
+    pools = None
+    if config.pools is not None:
+        pools = SimPools(
+            config.pools, [c.capacity for c in clusters], [c.name for c in clusters], pool_start
+        )
+        by_name.update({info.name: k + i for i, info in enumerate(pools.infos)})
     rng = random.Random(config.seed)
     policy = config.policy
     broker = policy in POLICIES
@@ -257,7 +249,20 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
             )
         limit = math.ceil(base_est[key] * speeds[h])  # seconds at speed 1
         spec = JobSpec(ntasks=width, time_limit_s=limit)
-        decision = place(spec, views[h], now=now, policy=policy, input_bytes=move_bytes)
+        if pools is None:
+            decision = place(spec, views[h], now=now, policy=policy, input_bytes=move_bytes)
+        else:
+            decision = place(
+                spec,
+                (*views[h], pools.cluster_views[h]),
+                now=now,
+                policy=policy,
+                input_bytes=move_bytes,
+                pools={(pools.infos[h].name, PARTITION): pools.view(h)},
+                caps=pools.caps(),
+                wait_threshold_s=config.wait_threshold_s,
+                hysteresis=config.hysteresis,
+            )
         if decision.chosen is None:
             return h
         target = by_name[decision.chosen]
@@ -272,14 +277,21 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
         t_arrival = stream[nxt][0] if nxt < n_jobs else inf
         t_end = ends[0][0] if ends else inf
         t_delayed = delayed[0][0] if delayed else inf
-        now = min(t_arrival, t_end, t_delayed)
+        t_pool = pools.next_time() if pools is not None else inf
+        now = min(t_arrival, t_end, t_delayed, t_pool)
         if now == inf:
             break
         touched: set[int] = set()
         while ends and ends[0][0] <= now:
             key = heapq.heappop(ends)[1]
+            if where[key] >= k:
+                assert pools is not None
+                pools.finish(where[key] - k, key, now)
+                continue
             clusters[where[key]].finish(key, now)
             touched.add(where[key])
+        if pools is not None:
+            pools.advance(now)
         while delayed and delayed[0][0] <= now:
             key = heapq.heappop(delayed)[1]
             enqueue(key, where[key], now)
@@ -291,94 +303,37 @@ def replay_network(centres: Sequence[Centre], config: NetworkConfig) -> NetworkR
             nxt += 1
             ci = route(key, now) if broker or policy != "home" else home[key]
             where[key] = ci
+            if ci >= k:
+                assert pools is not None
+                pools.submit(ci - k, key, procs[key], now)
+                continue
             if ci != home[key] and config.move_delay_s > 0:
                 heapq.heappush(delayed, (now + config.move_delay_s, key))
                 continue
             enqueue(key, ci, now)
             run_scheduler(ci, now)
     wall = time.perf_counter() - wall0
-    return _result(
+    result = network_result(
         config, clusters, centres, submit, procs, start, end, home, where, predicted, job_ids, wall
     )
-
-
-def _result(
-    config: NetworkConfig,
-    clusters: list[SimCluster],
-    centres: Sequence[Centre],
-    submit: list[float],
-    procs: list[int],
-    start: list[float],
-    end: list[float],
-    home: list[int],
-    where: list[int],
-    predicted: list[float | None],
-    job_ids: list[int],
-    wall: float,
-) -> NetworkResult:
-    n = len(submit)
-    k = len(clusters)
-    makespan = (max(end) - min(submit)) if n else 0.0
-    waits = [0.0] * k
-    bslds = [0.0] * k
-    counts = [0] * k
-    moved_in = [0] * k
-    area = [0.0] * k
-    for key in range(n):
-        ci = where[key]
-        run = end[key] - start[key]
-        wait = start[key] - submit[key]
-        waits[ci] += wait
-        bslds[ci] += max(1.0, (wait + run) / max(run, BSLD_TAU_S))
-        counts[ci] += 1
-        area[ci] += procs[key] * run
-        if ci != home[key]:
-            moved_in[ci] += 1
-    per = tuple(
-        ClusterResult(
-            name=c.name,
-            capacity=c.capacity,
-            jobs=counts[i],
-            moved_in=moved_in[i],
-            mean_wait_s=waits[i] / counts[i] if counts[i] else 0.0,
-            mean_bsld=bslds[i] / counts[i] if counts[i] else 0.0,
-            utilization=area[i] / (c.capacity * makespan) if makespan > 0 else 0.0,
-            cost=c.price * area[i] / 3600.0,
-        )
-        for i, c in enumerate(clusters)
-    )
-    pairs = [(p, start[key]) for key, p in enumerate(predicted) if p is not None]
-    schedule: tuple[ScheduledJob, ...] = ()
-    if config.record_schedule:
-        schedule = tuple(
-            ScheduledJob(
-                job_ids[key],
-                submit[key],
-                start[key],
-                end[key],
-                procs[key],
-                clusters[where[key]].name,
-            )
-            for key in sorted(range(n), key=lambda x: (start[x], x))
-        )
-    total_cap = sum(c.capacity for c in clusters)
-    return NetworkResult(
-        policy=config.policy,
-        jobs=n,
-        mean_wait_s=sum(waits) / n if n else 0.0,
-        mean_bsld=sum(bslds) / n if n else 0.0,
-        utilization=sum(area) / (total_cap * makespan) if makespan > 0 else 0.0,
-        makespan_s=makespan,
-        wall_s=wall,
-        moved_fraction=sum(moved_in) / n if n else 0.0,
-        cost=sum(r.cost for r in per),
-        clusters=per,
-        predictions=error_stats([p for p, _ in pairs], [a for _, a in pairs]),
-        schedule=schedule,
-    )
+    if pools is None:
+        return result
+    pool_results = pools.results(max(end) if end else 0.0)
+    return replace(result, pools=pool_results, cost=result.cost + sum(r.cost for r in pool_results))
 
 
 def pooled(centres: Sequence[Centre]) -> Centre:
     """All centres' jobs on one machine with every processor."""
     jobs = sorted((j for c in centres for j in c.jobs), key=lambda j: j.submit)
     return Centre("pooled", sum(c.capacity for c in centres), tuple(jobs))
+
+
+__all__ = [
+    "ClusterResult",
+    "NetworkConfig",
+    "NetworkResult",
+    "ScheduledJob",
+    "SimCluster",
+    "pooled",
+    "replay_network",
+]

@@ -12,6 +12,7 @@ for _name in (
     "tables_accounting",
     "tables_apps",
     "tables_tenancy",
+    "tables_pools",
 ):
     try:
         importlib.import_module(f"computenet.store.{_name}")

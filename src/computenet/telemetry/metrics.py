@@ -143,6 +143,10 @@ class StoreCollector:
                 alerts.add_metric([kind], n)
             yield alerts
             yield from _transfers(s)
+            from computenet.telemetry.pool_metrics import pool_metrics
+
+            limits = {n: st.config.max_nodes or 0 for n, st in rt.controller.pools.pools.items()}
+            yield from pool_metrics(s, rt.clock.now(), limits)
 
         health = GaugeMetricFamily(
             "cn_cluster_up", "1 when the cluster answers (health UP)", labels=["cluster"]

@@ -49,7 +49,7 @@ def usage(
     """A project's statement: any role in it sees the whole project's usage."""
     month = month or statements.current_month(runtime.clock.now())
     with runtime.store.session() as s:
-        return statements.statement(s, month, granted.project)
+        return statements.statement(s, month, granted.project, now=runtime.clock.now())
 
 
 @router.get("/usage/sacct")

@@ -98,6 +98,10 @@ async def clusters(
         if not row["partitions"] and config is not None:
             row["price_per_core_hour"] = config.price_per_core_hour
             row["price_per_gpu_hour"] = config.price_per_gpu_hour
+        row["pools"] = [
+            {"name": st.name, "partition": st.config.partition, "max_nodes": st.config.max_nodes}
+            for st in runtime.controller.pools.for_cluster(name)
+        ]
         view = views.get(name)
         snap = getattr(view, "snapshot", None)
         if snap is not None:

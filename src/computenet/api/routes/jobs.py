@@ -160,9 +160,9 @@ async def preview(spec: JobSpec, who: Principal, runtime: Runtime) -> dict[str, 
         project = _project(spec, who, runtime)
     except (ForbiddenError, NotFoundError) as exc:
         # The script parsed; the account is why it cannot run anywhere.
-        why = f"account {spec.account!r}: {exc.message}"
-        refusals = tuple(Candidate(name, None, False, why_not=why) for name in sorted(views))
-        nowhere = Placement(None, None, spec.policy or "", why, refusals, now)
+        account = f"account {spec.account!r}: {exc.message}"
+        refusals = tuple(Candidate(name, None, False, why_not=account) for name in sorted(views))
+        nowhere = Placement(None, None, spec.policy or "", account, refusals, now)
         return {
             "spec": spec_summary(spec),
             "project": None,

@@ -191,7 +191,8 @@ def build_pools(
     for part in config.partitions:
         gpus = host_gpus if host_gpus and (part.gpus or part.gpu_model) else part.gpus
         nodes = []
-        for i in range(part.nodes):
+        # a pool's partition starts empty: its nodes are attached as they come up
+        for i in range(0 if config.pool_for(part.name) else part.nodes):
             name = f"{config.name}-{part.name}-n{i + 1}"
             nodes.append(
                 VirtualNode(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from computenet.clock import Clock, SystemClock
 from computenet.clusters.base import ClusterAdapter
-from computenet.clusters.embedded import launcher
+from computenet.clusters.embedded import elastic, launcher
 from computenet.clusters.embedded.admission import (
     build_pools,
     check_fits_partition,
@@ -288,6 +288,16 @@ class EmbeddedCluster(ClusterAdapter):
     async def snapshot(self) -> Snapshot:
         with self._lock:
             return snapshot_of(self._pools, list(self._jobs.values()), self._clock.now())
+
+    # ----- pool nodes (clusters/pools, logic in elastic.py) ---------------------
+    def attach_node(self, partition: str, name: str) -> None:
+        elastic.attach(self, partition, name)
+
+    def detach_node(self, name: str) -> bool:
+        return elastic.detach(self, name)
+
+    def node_names(self, partition: str) -> list[str]:
+        return elastic.node_names(self, partition)
 
     def _get(self, native_id: str) -> Job:
         job = self._jobs.get(native_id)

@@ -22,6 +22,11 @@ def _node_state(node: dict[str, Any]) -> str:
     base = words[0] if words else "UNKNOWN"
     if any(w.startswith("DRAIN") for w in words):
         return "drained"
+    # Power saving (State=CLOUD nodes, node pools): off, or on its way up or down.
+    if any(w in ("POWERED_DOWN", "POWERING_DOWN", "POWER_DOWN") for w in words):
+        return "powered_down"
+    if any(w in ("POWERING_UP", "POWER_UP") for w in words):
+        return "powering_up"
     if base in ("IDLE", "MIXED", "ALLOCATED"):
         return base.lower()
     return "down"

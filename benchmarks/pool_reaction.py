@@ -1,0 +1,232 @@
+"""Pool reaction: from the first job that needs a pool to its node running it.
+
+A private local server (its own HOME and config file) with a home cluster
+that is full, and a pool with a boot delay behind it. A local-first job
+arrives, the broker grows the pool, the controller asks the provider, the
+node comes up after the boot delay and the job starts. Reaction = the job's
+start minus its submission (both as the server records them); the goal is
+at most the boot delay plus one controller pass (``controller_interval_s``).
+
+    python benchmarks/pool_reaction.py [--cluster embedded|slurm] [--runs 3] [--boot-delay 2]
+
+``--cluster slurm`` uses a dev Slurm cluster (``scripts/dev-slurm --cloud-nodes 1``,
+root only) whose slurmctld resumes the node through ``cnet pool resume``;
+there slurmctld itself adds its own wait before a job on a resumed node
+starts (it checks configuring jobs every 30 s), reported beside the figure.
+
+Last line: one JSON object (figure, value, unit, baseline, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _local import REPO, private_server
+
+INTERVAL_S = 0.25
+
+
+def cnet(env: dict[str, str], *args: str) -> Any:
+    out = subprocess.run(
+        [sys.executable, "-m", "computenet.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"cnet {' '.join(args)}: {out.stderr.strip()}")
+    return json.loads(out.stdout) if "--json" in args else out.stdout
+
+
+def wait(what: str, check: Any, timeout_s: float = 180.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def config(kind: str, boot: float, slurm_conf: str | None) -> str:
+    # on Slurm the cluster's name is slurm.conf's ClusterName: the pool programs pass it
+    name = "home" if kind == "embedded" else "rc1"
+    common = f"""
+home_cluster = "{name}"
+default_policy = "local-first"
+local_first_wait_s = 5.0
+controller_interval_s = {INTERVAL_S}
+"""
+    if kind == "embedded":
+        cluster = """
+kind = "embedded"
+[[clusters.partitions]]
+name = "batch"
+nodes = 1
+cores = 1
+default = true
+[[clusters.partitions]]
+name = "burst"
+cores = 1
+[[clusters.pools]]
+name = "burst"
+partition = "burst"
+max_nodes = 2
+idle_release_s = 1.0
+"""
+    else:
+        cluster = f"""
+kind = "slurm"
+slurm_conf = "{slurm_conf}"
+[[clusters.partitions]]
+name = "debug"
+nodes = 1
+cores = 4
+default = true
+[[clusters.partitions]]
+name = "cloud"
+nodes = 1
+cores = 4
+[[clusters.pools]]
+name = "cloud"
+partition = "cloud"
+nodes = "rc1c1"
+idle_release_s = 3
+resume_timeout_s = 120
+"""
+    return (
+        common
+        + f'\n[[clusters]]\nname = "{name}"\n'
+        + cluster
+        + f"boot_delay_s = {boot}\nprice_per_node_hour = 1.0\n"
+    )
+
+
+def measure(env: dict[str, str], runs: int, partition: str, width: int) -> list[float]:
+    blocker = cnet(env, "submit", "--json", "--wrap", "sleep 300", "-t", "10", "-n", str(width))
+    wait(
+        "the blocker to run",
+        lambda: cnet(env, "show", "--json", str(blocker["id"]))["state"] == "RUNNING",
+    )
+    out: list[float] = []
+    try:
+        _runs(env, runs, partition, out)
+    finally:  # never leave the blocker running on the cluster
+        cnet(env, "cancel", str(blocker["id"]))
+    return out
+
+
+def _runs(env: dict[str, str], runs: int, partition: str, out: list[float]) -> None:
+    for i in range(runs):
+        job = cnet(env, "submit", "--json", "--wrap", "true", "-t", "1", "-n", "1")
+        done = wait(
+            "the job",
+            lambda j=job: (
+                lambda r: r if r["state"] in ("COMPLETED", "FAILED", "CANCELLED") else None
+            )(cnet(env, "show", "--json", str(j["id"]))),
+        )
+        if done["state"] != "COMPLETED" or done.get("partition") != partition:
+            raise SystemExit(f"run {i + 1}: job ended {done['state']} on {done.get('partition')}")
+        reaction = float(done["start_time"]) - float(done["submit_time"])
+        out.append(reaction)
+        print(f"  run {i + 1}: started {reaction:.2f} s after submission", flush=True)
+        wait(
+            "the pool to release its node",
+            lambda: all(p["up"] + p["booting"] == 0 for p in cnet(env, "pools", "--json")["pools"]),
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cluster", choices=("embedded", "slurm"), default="embedded")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--boot-delay", type=float, default=2.0)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="cn-bench-pool-"))
+    slurm_conf = None
+    if args.cluster == "slurm":
+        started = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "scripts" / "dev-slurm"),
+                "start",
+                "--dir",
+                str(root),
+                "--prefix",
+                "rc",
+                "--nodes",
+                "1",
+                "--cloud-nodes",
+                "1",
+                "--suspend-time",
+                "3",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if started.returncode != 0:
+            raise SystemExit(f"dev-slurm: {started.stderr.strip()}")
+        slurm_conf = started.stdout.strip().splitlines()[0]
+    conf = root / "config.toml"
+    conf.write_text(config(args.cluster, args.boot_delay, slurm_conf))
+    try:
+        with private_server({"CN_CONFIG": str(conf)}) as env:
+            if args.cluster == "slurm":
+                state = Path(env["XDG_STATE_HOME"]) / "computenet" / "server.json"
+                token = Path(env["XDG_DATA_HOME"]) / "computenet" / "token"
+                pool_env = root / "rc1" / "pool.env"
+                pool_env.write_text(
+                    f"export CN_SERVER_URL={json.loads(state.read_text())['url']}\n"
+                    f"export CN_TOKEN={token.read_text().strip()}\n"
+                )
+                pool_env.chmod(0o600)
+            partition = "burst" if args.cluster == "embedded" else "cloud"
+            width = 1 if args.cluster == "embedded" else 4
+            print(
+                f"{args.cluster}: boot delay {args.boot_delay:g} s, controller interval "
+                f"{INTERVAL_S:g} s, load average {os.getloadavg()[0]:.2f}"
+            )
+            reactions = measure(env, args.runs, partition, width)
+    finally:
+        if args.cluster == "slurm":
+            subprocess.run(
+                [str(REPO / "scripts" / "dev-slurm"), "stop", "--dir", str(root)],
+                timeout=120,
+                check=False,
+            )
+        shutil.rmtree(root, ignore_errors=True)
+    baseline = args.boot_delay + INTERVAL_S
+    worst = max(reactions)
+    print(
+        f"median {statistics.median(reactions):.2f} s, worst {worst:.2f} s; load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
+    print(
+        json.dumps(
+            {
+                "figure": f"pool_reaction_{args.cluster}",
+                "value": round(worst, 3),
+                "unit": "s",
+                "baseline": "boot delay + one controller interval",
+                "baseline_value": baseline,
+                "ratio": round(worst / baseline, 3),
+                "goal": "<= 1",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
