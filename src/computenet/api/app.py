@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from computenet import __version__
 from computenet.api.authz import authorize, bind
@@ -32,31 +32,57 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 
 
 class BodyLimit:
-    """Refuse a request whose declared body is over the limit before reading it.
+    """Refuse a request whose body is over the limit, without reading more of it.
 
-    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` costs a task
-    and a stream per request, a large share of a small request's time.
+    A declared body (``Content-Length``) is judged before it is read. A
+    chunked one declares nothing, so it is read here, up to the limit, and
+    handed on whole; one byte over and it is refused. A plain ASGI
+    middleware: Starlette's ``BaseHTTPMiddleware`` costs a task and a stream
+    per request, a large share of a small request's time.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
+    def _too_big(self) -> JSONResponse:
+        return _error(413, "limit", f"request body over {self.max_bytes} bytes", transient=False)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for key, value in scope["headers"]:
-                if key == b"content-length":
-                    if not value.isdigit() or int(value) > self.max_bytes:
-                        response = _error(
-                            413,
-                            "limit",
-                            f"request body over {self.max_bytes} bytes",
-                            transient=False,
-                        )
-                        await response(scope, receive, send)
-                        return
-                    break
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunked = False
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                if not value.isdigit() or int(value) > self.max_bytes:
+                    await self._too_big()(scope, receive, send)
+                    return
+                break
+            if key == b"transfer-encoding":
+                chunked = True
+        if not chunked:
+            await self.app(scope, receive, send)
+            return
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._too_big()(scope, receive, send)
+                return
+            parts.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        whole: list[Message] = [{"type": "http.request", "body": b"".join(parts)}]
+
+        async def replay() -> Message:
+            return whole.pop() if whole else await receive()
+
+        await self.app(scope, replay, send)
 
 
 def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:

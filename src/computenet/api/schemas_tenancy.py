@@ -24,7 +24,7 @@ def _partition_ref(value: str) -> str:
 
 
 #: "cluster:partition"
-PartitionRef = Annotated[str, AfterValidator(_partition_ref)]
+PartitionRef = Annotated[str, StringConstraints(max_length=128), AfterValidator(_partition_ref)]
 
 
 class Strict(BaseModel):
@@ -70,7 +70,9 @@ class PasswordSet(Strict):
 class TokenCreate(Strict):
     name: str = Field("token", pattern=NAME_PATTERN)
     #: default: the scopes of the token that asks (never more)
-    scopes: list[Literal["read", "submit", "manage"]] | None = Field(None, min_length=1)
+    scopes: list[Literal["read", "submit", "manage"]] | None = Field(
+        None, min_length=1, max_length=3
+    )
     expires_in_s: int | None = Field(None, ge=60, le=MAX_TOKEN_TTL_S)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from computenet.api.deps import current_user, get_runtime
 from computenet.api.routes import jobs
-from computenet.api.schemas import MAX_ENV, MAX_OPTIONS
+from computenet.api.schemas import MAX_ENV, MAX_OPTIONS, EnvName, Word
 from computenet.apps import CatalogueSource, check_values, render_run, report
 from computenet.apps.catalogue import App, Catalogue
 from computenet.apps.forms import form_schema, summary
@@ -37,7 +37,7 @@ router = APIRouter(tags=["apps"])
 #: ``/reports/apps`` covers this many days unless told otherwise
 REPORT_DAYS = 30
 
-ParamValue = int | float | bool | str | None
+ParamValue = int | float | bool | Word | None
 
 
 class AppRunRequest(BaseModel):
@@ -45,11 +45,11 @@ class AppRunRequest(BaseModel):
     parameter's type), sbatch options over the application's defaults."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
-    params: dict[str, ParamValue] = Field(default_factory=dict, max_length=200)
-    options: list[str] = Field(default_factory=list, max_length=MAX_OPTIONS)
+    params: dict[EnvName, ParamValue] = Field(default_factory=dict, max_length=200)
+    options: list[Word] = Field(default_factory=list, max_length=MAX_OPTIONS)
     test_only: bool = False
     cwd: str | None = Field(default=None, max_length=4096)
-    env: dict[str, str] = Field(default_factory=dict, max_length=MAX_ENV)
+    env: dict[EnvName, Word] = Field(default_factory=dict, max_length=MAX_ENV)
 
 
 def catalogue(runtime: Runtime) -> Catalogue:

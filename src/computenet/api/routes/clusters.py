@@ -27,15 +27,15 @@ class ClusterAddRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(pattern=NAME_PATTERN)
     kind: str = Field(pattern=r"^(slurm|embedded|fake)$")
-    site: str = "local"
-    region: str = "local"
-    slurm_conf: str | None = None
-    ssh: str | None = None
-    ssh_key: str | None = None
-    ssh_known_hosts: str | None = None
+    site: str = Field("local", max_length=256)
+    region: str = Field("local", max_length=256)
+    slurm_conf: str | None = Field(None, max_length=4096)
+    ssh: str | None = Field(None, max_length=512)
+    ssh_key: str | None = Field(None, max_length=4096)
+    ssh_known_hosts: str | None = Field(None, max_length=4096)
     price_per_core_hour: float | None = Field(None, ge=0)
     price_per_gpu_hour: float | None = Field(None, ge=0)
-    partitions: list[dict[str, Any]] = []
+    partitions: list[dict[str, Any]] = Field(default_factory=list, max_length=256)
 
 
 def cluster_config(body: dict[str, Any]) -> ClusterConfig:
