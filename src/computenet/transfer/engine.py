@@ -22,6 +22,7 @@ from computenet.errors import IntegrityError, NotFoundError, SpecError, Transfer
 from computenet.transfer import chunks
 from computenet.transfer.endpoint import BatchItem, Endpoint, Entry, PartIdent
 from computenet.transfer.local import LocalEndpoint
+from computenet.transfer.paths import parent_dir
 from computenet.transfer.ratelimit import RateLimiter
 
 Progress = Callable[[int], None]
@@ -106,6 +107,8 @@ class Copier:
         self.kernel_copy = isinstance(src, LocalEndpoint) and isinstance(dst, LocalEndpoint)
         self._dirs: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._dirs.set_result(None)
+        #: a file's destination folder to make first (``plan``); None: it exists
+        self._parent: str | None = None
 
     async def plan(self) -> tuple[list[Entry], str]:
         entries = await self.src.walk(self.src_path)
@@ -116,6 +119,10 @@ class Copier:
         target = target_path(
             self.src_path, root_is_dir, self.dst_path, bool(dst_stat and dst_stat.is_dir)
         )
+        if dst_stat is None and not root_is_dir:
+            # as rsync --mkpath: a file copy makes its missing destination folders,
+            # as a tree copy always did (docs/transfer.md)
+            self._parent = parent_dir(target)
         return entries, target
 
     async def run(self) -> CopyResult:
@@ -144,8 +151,9 @@ class Copier:
     async def _copy_tree(self, entries: list[Entry], files: list[Entry], target: str) -> None:
         have = await self._existing(target)
         # the directories are made while the first batches are read; writes wait for them
+        dirs = [join(target, d.rel) for d in entries if d.is_dir]
         self._dirs = asyncio.ensure_future(
-            self.dst.mkdirs_many([join(target, d.rel) for d in entries if d.is_dir])
+            self.dst.mkdirs_many([*dirs, self._parent] if self._parent else dirs)
         )
         todo: list[Entry] = []
         for f in files:

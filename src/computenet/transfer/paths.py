@@ -35,6 +35,12 @@ def parse_location(text: str) -> Location:
     return Location(None, text)
 
 
+def parent_dir(path: str) -> str | None:
+    """The folder ``path`` lands in; None for one directly under the root or cwd."""
+    parent = str(PurePosixPath(path.rstrip("/") or "/").parent)
+    return None if parent in (".", "/") else parent
+
+
 def clean_relative(path: str) -> str:
     """A site path relative to its root, refusing ``..`` (nothing is resolved yet).
 
