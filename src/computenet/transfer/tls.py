@@ -55,6 +55,7 @@ def ensure_certificate(state_dir: Path, host: str) -> tuple[Path, Path]:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a key file left from before keeps its mode through O_CREAT
     with os.fdopen(fd, "wb") as fh:
         fh.write(key_bytes)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

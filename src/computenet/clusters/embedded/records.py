@@ -181,7 +181,7 @@ class JobFiles:
     def write_request(self, job: Job, request: dict[str, Any], script: str) -> None:
         """Record a new job; FileExistsError if its id is taken."""
         job_dir = self.job_dir(job.native_id)
-        job_dir.mkdir()
+        job_dir.mkdir(mode=0o700)  # its request and launch files hold the environment
         script_path = job_dir / "script"
         script_path.write_text(script)
         script_path.chmod(0o700)
