@@ -21,7 +21,17 @@ from sqlalchemy import select
 
 from computenet.clock import Clock
 from computenet.config import Settings
-from computenet.core import app_figures, failover, hedge, placing, polling, pool_steps, speeds, tags
+from computenet.core import (
+    app_figures,
+    failover,
+    hedge,
+    lost_clusters,
+    placing,
+    polling,
+    pool_steps,
+    speeds,
+    tags,
+)
 from computenet.core.cluster_state import ClusterStates
 from computenet.core.pools import PoolManager
 from computenet.core.service import accounting_guard
@@ -177,6 +187,8 @@ class Controller:
         await self._handle_cancels()
         self.staging.resume()
         await failover.move_off_down(self)
+        await lost_clusters.requeue_lost(self)
+        await lost_clusters.settle_lost(self)
         await placing.place_pending(self)
         await pool_steps.step(self)
         await polling.poll_active(self)
