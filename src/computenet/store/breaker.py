@@ -6,6 +6,11 @@ After a call finds the database unreachable, the breaker *opens*: for
 retry. Then calls go through again (*half-open*); the first success closes
 the breaker, a failure opens it for twice as long, up to ``max_open_s``.
 
+The waits are short: a refused connection costs nothing, and the server
+should be back within ``max_open_s`` of the database. What the breaker saves
+is every request waiting out ``connect_timeout`` on a database that drops
+packets instead of refusing them.
+
 Written here rather than taken from pybreaker: pybreaker holds its lock for
 the whole guarded call, which would let only one thread at a time talk to
 the database. This one takes its lock only to change state.
@@ -25,8 +30,8 @@ class Breaker:
     def __init__(
         self,
         *,
-        open_s: float = 1.0,
-        max_open_s: float = 8.0,
+        open_s: float = 0.5,
+        max_open_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.open_s = open_s
