@@ -299,6 +299,9 @@ class Settings(BaseSettings):
     #: this fraction of the threshold (so pools do not flap at the threshold)
     pool_hysteresis: float = Field(0.5, ge=0, le=1)
     controller_interval_s: float = 0.25
+    #: a cluster that has not answered for this long is lost: jobs running there are
+    #: requeued elsewhere and their attempts recorded as NODE_FAIL (docs/reliability.md)
+    lost_cluster_grace_s: float = Field(1800.0, ge=0)
     #: the link assumed between a job's input data and a cluster at another site
     staging_bandwidth_bytes_per_s: float = 100e6
     max_script_bytes: int = 1 << 20

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from computenet import __version__
 from computenet.api.authz import authorize, bind
+from computenet.api.stale import LastGood
 from computenet.core.runtime import Runtime
 from computenet.errors import ComputeNetError
 
@@ -103,6 +104,8 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         description="One control plane in front of many compute clusters.",
     )
     app.state.runtime = runtime
+    #: recent answers, replayed to their callers while the database is unreachable
+    app.state.last_good = LastGood()
 
     @app.exception_handler(ComputeNetError)
     async def on_error(_: Request, exc: ComputeNetError) -> JSONResponse:

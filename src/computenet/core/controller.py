@@ -21,14 +21,24 @@ from sqlalchemy import select
 
 from computenet.clock import Clock
 from computenet.config import Settings
-from computenet.core import app_figures, failover, hedge, placing, polling, pool_steps, speeds, tags
+from computenet.core import (
+    app_figures,
+    failover,
+    hedge,
+    lost_clusters,
+    placing,
+    polling,
+    pool_steps,
+    speeds,
+    tags,
+)
 from computenet.core.cluster_state import ClusterStates
 from computenet.core.pools import PoolManager
 from computenet.core.service import accounting_guard
 from computenet.core.staging_steps import StagingTasks
 from computenet.core.tags import is_tag, tag_for
 from computenet.core.tenancy import Tenancy
-from computenet.errors import ClusterError
+from computenet.errors import ClusterError, StoreError
 from computenet.model import JobState
 from computenet.model.tenancy import ClusterIdentity
 from computenet.network.app_speed import AppSpeedModel
@@ -132,6 +142,8 @@ class Controller:
                 await self.step()
             except asyncio.CancelledError:
                 raise
+            except StoreError as exc:  # the store logs the outage once; no traceback per pass
+                log.debug("controller pass skipped: %s", exc.message)
             except Exception:  # the loop must survive any single bad pass
                 log.exception("controller pass failed")
             # A short floor between passes: a burst of submissions shares one pass.
@@ -162,9 +174,14 @@ class Controller:
         # Renew only once a third of the lease has passed: one write per few
         # seconds instead of one per pass.
         if not self.leader or now >= self._lease_renew_at:
-            if not leases.acquire(
-                self.store, "controller", self.holder, now=now, ttl_s=LEASE_TTL_S
-            ):
+            try:
+                held = leases.acquire(
+                    self.store, "controller", self.holder, now=now, ttl_s=LEASE_TTL_S
+                )
+            except StoreError:
+                self.leader = False  # unrenewed: another server may hold it when the store returns
+                raise
+            if not held:
                 self.leader = False
                 return  # another server runs the controller on this database
             self.leader = True
@@ -177,6 +194,8 @@ class Controller:
         await self._handle_cancels()
         self.staging.resume()
         await failover.move_off_down(self)
+        await lost_clusters.requeue_lost(self)
+        await lost_clusters.settle_lost(self)
         await placing.place_pending(self)
         await pool_steps.step(self)
         await polling.poll_active(self)

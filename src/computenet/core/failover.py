@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from computenet.core.controller import Controller
 
 FAILOVER = "REQUEUED_FAILOVER"
+#: the reason prefix of an attempt lost with its cluster (``core.lost_clusters``)
+LOST = "lost: "
 _NODE_LOSS = ("NODE_FAIL", "PREEMPTED")
 
 
@@ -42,6 +44,8 @@ def move_reason(previous: AttemptRow | None) -> str | None:
     if (previous.reason or "").startswith(MOVED):
         why = (previous.reason or "").removeprefix(MOVED).split(";")[0]
         return f"{FAILOVER}: {why}"
+    if (previous.reason or "").startswith(LOST):
+        return f"{FAILOVER}: {(previous.reason or '').split(';')[0]}"
     if previous.state in _NODE_LOSS:
         return f"{FAILOVER}: {previous.state} on {previous.cluster}"
     return None
@@ -54,7 +58,7 @@ def avoid_clusters(previous: AttemptRow | None) -> frozenset[str]:
     return frozenset()
 
 
-def _runnable_elsewhere(spec: JobSpec, views: list[ClusterView]) -> bool:
+def runnable_elsewhere(spec: JobSpec, views: list[ClusterView]) -> bool:
     usable = [v for v in views if embedded_fit(spec, v.info)[1] is None]
     return any(c.feasible for c in feasible(spec, usable))
 
@@ -117,7 +121,7 @@ async def move_off_down(ctrl: Controller) -> int:
                 )
                 moved += 1
                 continue
-            if not _runnable_elsewhere(JobSpec.from_dict(job.spec), views):
+            if not runnable_elsewhere(JobSpec.from_dict(job.spec), views):
                 reason = f"{why}; no other cluster can run it: waiting for {cluster}"
                 if job.reason != reason:
                     repo.update_fields(s, job, now=now, reason=reason)

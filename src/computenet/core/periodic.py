@@ -7,6 +7,8 @@ import contextlib
 import logging
 from abc import ABC, abstractmethod
 
+from computenet.errors import StoreError
+
 log = logging.getLogger("computenet.services")
 
 
@@ -42,6 +44,8 @@ class PeriodicService(ABC):
                 await self.tick()
             except asyncio.CancelledError:
                 raise
+            except StoreError as exc:  # the store logs an outage once, not every pass
+                log.debug("%s pass skipped: %s", self.name, exc.message)
             except Exception:
                 log.exception("%s pass failed", self.name)
             await asyncio.sleep(self.period_s())

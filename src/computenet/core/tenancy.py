@@ -6,7 +6,9 @@ What is read from the database is kept for ``auth_cache_ttl_s`` (default
 - a token's caller (``principal``): a revocation, a disabled user or a role
   change made through this server takes effect at once (the entries are
   dropped); made through another server sharing the database, within the
-  TTL. Expiry is checked on every request against the clock.
+  TTL. Expiry is checked on every request against the clock. While the
+  database is unreachable, a caller read before is still known (nothing can
+  revoke a token then), so reads that need no query keep working.
 - a project's allowed clusters and partitions and the identities of every
   cluster (``access``), which the broker reads at submission and placement.
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from computenet.clock import Clock
 from computenet.config import ClusterConfig
 from computenet.core.service import Principal
-from computenet.errors import AuthError
+from computenet.errors import AuthError, StoreError
 from computenet.model.tenancy import ClusterIdentity
 from computenet.network.access import ProjectAccess
 from computenet.store import projects as project_repo
@@ -95,8 +97,15 @@ class Tenancy:
                 kind = "session" if p.token_kind == "session" else "token"
                 raise AuthError(f"{kind} {p.token_id} has expired")
             return p
-        with self.store.session() as session:
-            principal = principal_of(authenticate(session, token, now=now))
+        try:
+            with self.store.session() as session:
+                principal = principal_of(authenticate(session, token, now=now))
+        except StoreError:
+            if hit is None or (hit.principal.expires_at or float("inf")) <= now:
+                raise
+            # The database is unreachable: nothing can revoke the token or change
+            # the user's roles until it is back, so what was read last still holds.
+            return hit.principal
         if len(self._callers) >= MAX_CACHED:
             self._sweep(now)
         self._callers[key] = _Cached(principal, now)

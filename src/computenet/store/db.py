@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,12 +12,19 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from computenet.errors import StoreError
+from computenet.store.breaker import Breaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: a new PostgreSQL connection that takes longer than this has failed
+CONNECT_TIMEOUT_S = 5
+#: SQLSTATEs that mean the server went away or is not ready (class 08, 57P0x)
+_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03")
+
+log = logging.getLogger("computenet.store")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -51,16 +60,45 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # pool_pre_ping: a connection that died with a restarted server is replaced
+    # before use instead of failing the request that drew it from the pool.
     return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_deserializer=_json_loads
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        json_deserializer=_json_loads,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def is_outage(exc: DBAPIError, *, sqlite: bool) -> bool:
+    """True when the error says the database server cannot be reached (as
+    opposed to a refused statement, a deadlock or a locked SQLite file)."""
+    if sqlite:
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None)
+    return state is None or str(state).startswith(_OUTAGE_STATES)
+
+
 class Store:
-    """The database. ``session()`` commits on success and rolls back on error."""
+    """The database. ``session()`` commits on success and rolls back on error.
+
+    A database found unreachable opens the ``breaker``: sessions then fail
+    at once with a transient ``StoreError`` carrying ``retry_after_s``, until
+    a call gets through again (``store.breaker``).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.breaker = Breaker()
         try:
             self.engine = make_engine(url)
         except (SQLAlchemyError, ImportError) as exc:
@@ -86,18 +124,36 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        checked_at = self.breaker.check()
         session = self._sessions()
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
-            session.rollback()
-            raise StoreError(f"database error: {exc.orig}") from exc
+        except (OperationalError, InterfaceError) as exc:
+            with contextlib.suppress(SQLAlchemyError):
+                session.rollback()
+            raise self._translate(exc) from exc
         except BaseException:
             session.rollback()
             raise
         finally:
-            session.close()
+            with contextlib.suppress(SQLAlchemyError):
+                session.close()
+        if self.breaker.failing and self.breaker.succeeded(checked_at):
+            log.warning("database reachable again")
+
+    def _translate(self, exc: DBAPIError) -> StoreError:
+        reason = _first_line(exc.orig if exc.orig is not None else exc)
+        if not is_outage(exc, sqlite=self.is_sqlite):
+            return StoreError(f"database error: {reason}")
+        was_failing = self.breaker.failing
+        wait = self.breaker.failed(reason)
+        if not was_failing:
+            log.warning("database unreachable: %s", reason)
+        return StoreError(
+            f"database unreachable ({reason}); retry in {max(1, round(wait))} s",
+            retry_after_s=wait,
+        )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from computenet.api.authz import Access, authorize
 from computenet.api.deps import current_user, get_runtime, get_session
 from computenet.api.schemas import BulkSubmitRequest, CancelRequest, SubmitRequest
+from computenet.api.stale import LastGood
 from computenet.core import service
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal, SubmitInput
-from computenet.errors import ForbiddenError, LimitError, NotFoundError, SpecError
+from computenet.errors import ForbiddenError, LimitError, NotFoundError, SpecError, StoreError
 from computenet.model import JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store import projects
@@ -326,15 +327,25 @@ def _wanted_fields(text: str | None) -> tuple[str, ...] | None:
 
 @router.get("/jobs/{job_id}")
 def show(
-    job_id: str, granted: Access = Depends(authorize), session: Session = Depends(get_session)
+    job_id: str,
+    request: Request,
+    granted: Access = Depends(authorize),
+    runtime: Runtime = Depends(get_runtime),
 ) -> Any:
-    job = granted.job(session, job_id)
-    body = repo.job_to_dict(job, repo.attempts(session, [job.id])[job.id])
-    body["spec"] = job.spec
-    if job.spec.get("catalogue"):  # a catalogue run: its performance figures
-        from computenet.store import app_figures
+    last_good: LastGood = request.app.state.last_good
+    try:
+        with runtime.store.session() as session:
+            job = granted.job(session, job_id)
+            body = repo.job_to_dict(job, repo.attempts(session, [job.id])[job.id])
+            body["spec"] = job.spec
+            if job.spec.get("catalogue"):  # a catalogue run: its performance figures
+                from computenet.store import app_figures
 
-        body["figures"] = [app_figures.to_dict(r) for r in app_figures.for_job(session, job.id)]
+                figures = app_figures.for_job(session, job.id)
+                body["figures"] = [app_figures.to_dict(r) for r in figures]
+    except StoreError as exc:  # the database is away: this caller's last answer, if any
+        return last_good.replay(granted.who.name, f"job {job_id}", exc)
+    last_good.put(granted.who.name, f"job {job_id}", body)
     return JSONResponse(body)
 
 
