@@ -21,14 +21,13 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import uvicorn
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query
 from sqlalchemy import Table, create_engine, event, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from computenet.store.tables import AttemptRow, JobEventRow, JobRow
 
@@ -67,45 +66,44 @@ def create_plain_app(url: str, tokens: dict[str, str]) -> FastAPI:
             raise HTTPException(401, "bad token")
         return user
 
-    def connection() -> Iterator[Connection]:
-        with engine.begin() as conn:
-            yield conn
+    # Each route opens its connection inside itself, not through a yield
+    # dependency: FastAPI ends those in another worker thread, and with every
+    # worker waiting for a pooled connection, the requests holding the
+    # connections could never end (the stall a first version of this app hit).
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.post("/api/v1/jobs", status_code=201)
-    def submit(
-        body: dict[str, Any] = Body(),
-        user: str = Depends(owner),
-        conn: Connection = Depends(connection),
-    ) -> dict[str, Any]:
+    def submit(body: dict[str, Any] = Body(), user: str = Depends(owner)) -> dict[str, Any]:
         now = time.time()
-        job_id = conn.execute(
-            insert(JOBS).values(
-                owner=user,
-                project="load",
-                name="wrap",
-                state="PENDING",
-                version=1,
-                spec=body,
-                summary={},
-                submit_time=now,
-                attempt_count=0,
-                cancel_requested=False,
-                updated_at=now,
+        with engine.begin() as conn:
+            job_id = conn.execute(
+                insert(JOBS).values(
+                    owner=user,
+                    project="load",
+                    name="wrap",
+                    state="PENDING",
+                    version=1,
+                    spec=body,
+                    summary={},
+                    submit_time=now,
+                    attempt_count=0,
+                    cancel_requested=False,
+                    updated_at=now,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            conn.execute(
+                insert(EVENTS).values(
+                    job_id=job_id, time=now, to_state="PENDING", reason="submitted"
+                )
             )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        conn.execute(
-            insert(EVENTS).values(job_id=job_id, time=now, to_state="PENDING", reason="submitted")
-        )
         return {"id": job_id, "state": "PENDING"}
 
     @app.get("/api/v1/jobs")
     def list_jobs(
         user: str = Depends(owner),
-        conn: Connection = Depends(connection),
         all: bool = False,
         cursor: int = Query(0, ge=0),
         limit: int = Query(1000, ge=1, le=10_000),
@@ -113,43 +111,42 @@ def create_plain_app(url: str, tokens: dict[str, str]) -> FastAPI:
         query = select(*LISTED).where(JOBS.c.owner == user, JOBS.c.id > cursor)
         if not all:
             query = query.where(JOBS.c.state.in_(ACTIVE))
-        rows = [dict(r._mapping) for r in conn.execute(query.order_by(JOBS.c.id).limit(limit + 1))]
+        with engine.connect() as conn:
+            result = conn.execute(query.order_by(JOBS.c.id).limit(limit + 1))
+            rows = [dict(r._mapping) for r in result]
         more = len(rows) > limit
         return {"jobs": rows[:limit], "next_cursor": rows[limit - 1]["id"] if more else None}
 
     @app.get("/api/v1/jobs/{job_id}/logs")
     def logs(
-        job_id: int,
-        offset: int = Query(0, ge=0),
-        user: str = Depends(owner),
-        conn: Connection = Depends(connection),
+        job_id: int, offset: int = Query(0, ge=0), user: str = Depends(owner)
     ) -> dict[str, Any]:
-        job = conn.execute(
-            select(JOBS.c.state, JOBS.c.attempt_count).where(
-                JOBS.c.id == job_id, JOBS.c.owner == user
-            )
-        ).first()
-        if job is None:
-            raise HTTPException(404, f"no job {job_id}")
-        conn.execute(
-            select(ATTEMPTS.c.cluster, ATTEMPTS.c.native_id).where(
-                ATTEMPTS.c.job_id == job_id, ATTEMPTS.c.number == job.attempt_count
-            )
-        ).first()
+        with engine.connect() as conn:
+            job = conn.execute(
+                select(JOBS.c.state, JOBS.c.attempt_count).where(
+                    JOBS.c.id == job_id, JOBS.c.owner == user
+                )
+            ).first()
+            if job is None:
+                raise HTTPException(404, f"no job {job_id}")
+            conn.execute(
+                select(ATTEMPTS.c.cluster, ATTEMPTS.c.native_id).where(
+                    ATTEMPTS.c.job_id == job_id, ATTEMPTS.c.number == job.attempt_count
+                )
+            ).first()
         return {"data": "", "offset": offset, "eof": job.state not in ACTIVE, "state": job.state}
 
     @app.post("/api/v1/jobs/{job_id}/cancel")
-    def cancel(
-        job_id: int, user: str = Depends(owner), conn: Connection = Depends(connection)
-    ) -> dict[str, Any]:
+    def cancel(job_id: int, user: str = Depends(owner)) -> dict[str, Any]:
         now = time.time()
-        changed = conn.execute(
-            update(JOBS)
-            .where(JOBS.c.id == job_id, JOBS.c.owner == user, JOBS.c.state.in_(ACTIVE))
-            .values(state="CANCELLED", updated_at=now, version=JOBS.c.version + 1)
-        ).rowcount
-        if changed:
-            conn.execute(insert(EVENTS).values(job_id=job_id, time=now, to_state="CANCELLED"))
+        with engine.begin() as conn:
+            changed = conn.execute(
+                update(JOBS)
+                .where(JOBS.c.id == job_id, JOBS.c.owner == user, JOBS.c.state.in_(ACTIVE))
+                .values(state="CANCELLED", updated_at=now, version=JOBS.c.version + 1)
+            ).rowcount
+            if changed:
+                conn.execute(insert(EVENTS).values(job_id=job_id, time=now, to_state="CANCELLED"))
         return {"results": [{"id": job_id, "changed": bool(changed)}]}
 
     return app

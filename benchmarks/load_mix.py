@@ -359,6 +359,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--think-s", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--keep", action="store_true", help="keep the directory (server logs)")
     args = parser.parse_args()
     if not (1 <= args.clients <= 2000 and 1 <= args.users <= args.clients):
         parser.error("--clients 1..2000 and --users 1..clients")
@@ -384,7 +385,10 @@ def main() -> None:
             with server_cm as server:
                 results[name] = run_phase(name, server, list(tokens), args)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep:
+            print(f"kept {root}", flush=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     cn, plain = results["computenet"], results["plain"]
     growth = cn["rss_end_mib"] - cn["rss_start_mib"]
     print(

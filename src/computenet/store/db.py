@@ -11,11 +11,16 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from computenet.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: connections kept open (SQLite opens more when busy, and closes them after)
+SQLITE_POOL_SIZE = 16
+#: PostgreSQL connections beyond the 10 kept open, at busy times
+PG_MAX_OVERFLOW = 40
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -42,17 +47,32 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # No cap on connections (max_overflow=-1): a request thread that
+        # holds one while the event loop waits for another would stall
+        # every request until the pool's timeout (found under load). A
+        # SQLite connection is a file handle, and WAL lets readers run
+        # beside the one writer.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
             json_deserializer=_json_loads,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=-1,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # Room for every request thread (anyio's pool: 40) and the event loop at
+    # once, for the same reason as SQLite's unbounded pool; idle connections
+    # beyond pool_size are closed.
     return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_deserializer=_json_loads
+        url,
+        pool_size=10,
+        max_overflow=PG_MAX_OVERFLOW,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        json_deserializer=_json_loads,
     )
 
 
@@ -93,6 +113,9 @@ class Store:
         except OperationalError as exc:
             session.rollback()
             raise StoreError(f"database error: {exc.orig}") from exc
+        except SQLTimeoutError as exc:
+            session.rollback()
+            raise StoreError("the database is busy: no connection free; try again") from exc
         except BaseException:
             session.rollback()
             raise
