@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from computenet.errors import ConflictError, NotFoundError
@@ -162,7 +162,13 @@ def _job_query(
             mine | JobRow.project.in_(list(visible_to[1])) if visible_to[1] else mine
         )
     if states:
-        query = query.where(JobRow.state.in_(list(states)))
+        # As literals, not parameters: only then can the database see that
+        # the active states are ix_jobs_active_owner's (the values are
+        # JobState's, never the caller's text).
+        known = [JobState(s).value for s in states]
+        query = query.where(
+            JobRow.state.in_(bindparam("states", known, expanding=True, literal_execute=True))
+        )
     if cluster is not None:
         query = query.where(JobRow.cluster == cluster)
     if name is not None:
