@@ -319,6 +319,13 @@ class Settings(BaseSettings):
     #: failed logins allowed per user name and per client address in the window
     login_max_failures: int = Field(5, ge=1)
     login_window_s: float = Field(900.0, gt=0)
+    #: admission control (docs/reliability.md): each user may make this many API
+    #: requests a second, in bursts of up to ``request_burst``, before getting 429
+    #: with Retry-After; 0 turns it off. Each server counts in its own memory.
+    request_rate_per_s: float = Field(100.0, ge=0)
+    request_burst: int = Field(200, ge=1)
+    #: network administrators are not limited (they run the server's own tools)
+    request_limit_admins: bool = False
     #: sign-in with a site's OpenID Connect provider (docs/tenancy.md): all three
     #: set turn POST /api/v1/auth/oidc on; the JWKS is a file path or an https URL
     oidc_issuer: str | None = None

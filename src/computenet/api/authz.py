@@ -271,6 +271,9 @@ async def authorize(
         return Access(Principal("", scopes=frozenset()), rule)
     runtime = request.app.state.runtime
     who: Principal = runtime.tenancy.principal(creds.credentials if creds else None)
+    if not who.is_admin or runtime.settings.request_limit_admins:
+        # Before any of the route's work: a refused request costs no query.
+        runtime.admission.admit(who.name)
     if rule.scope is not None and rule.scope.value not in who.scopes:
         have = ", ".join(ordered_scopes(who.scopes)) or "none"
         raise ForbiddenError(

@@ -7,7 +7,7 @@ by ``core.tenancy`` so a request costs no query on the hot path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -37,7 +37,14 @@ async def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_session(runtime: Runtime = Depends(get_runtime)) -> Iterator[Session]:
+async def get_session(runtime: Runtime = Depends(get_runtime)) -> AsyncIterator[Session]:
+    """A session for the route, committed or rolled back on the event loop.
+
+    A coroutine on purpose: run in the thread pool, its end would wait for a
+    free worker thread while holding a database connection, and under load
+    every worker thread could be waiting for a connection that such a
+    request holds (a stall found by benchmarks/load_mix.py).
+    """
     with runtime.store.session() as session:
         yield session
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx2
@@ -23,6 +23,22 @@ TERMINAL = {
 }
 
 
+#: the longest Retry-After a GET waits out by itself; past it the 429 is raised
+MAX_RETRY_WAIT_S = 30.0
+
+
+def _retry_after_s(resp: httpx2.Response) -> float | None:
+    """The wait a 429 asks for: the error's ``retry_after_s`` (to the
+    millisecond), else the Retry-After header (whole seconds), else None."""
+    try:
+        details = (resp.json().get("error") or {}).get("details") or {}
+        return max(0.0, float(details["retry_after_s"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    header = resp.headers.get("Retry-After", "")
+    return float(header) if header.isdigit() else None
+
+
 class Client(TenancyCalls):
     def __init__(
         self,
@@ -32,11 +48,17 @@ class Client(TenancyCalls):
         timeout_s: float = 30.0,
         transport: httpx2.BaseTransport | None = None,
         socket_path: str | None = None,
+        rate_limit_retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """``socket_path``: reach the server through this Unix socket instead
         of the URL's TCP port (the local server has one; see client/local.py).
-        ``token`` None: only ``login`` (and public calls) work until one is set."""
+        ``token`` None: only ``login`` (and public calls) work until one is set.
+        ``rate_limit_retries``: how often a GET refused with 429 is sent again
+        (see ``request``)."""
         self.url = url.rstrip("/")
+        self.rate_limit_retries = rate_limit_retries
+        self._sleep = sleep
         if transport is None and socket_path:
             # Plain HTTP on a local socket: no certificates to load (70 ms).
             transport = httpx2.HTTPTransport(uds=socket_path, verify=False)
@@ -79,12 +101,22 @@ class Client(TenancyCalls):
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
     ) -> Any:
-        try:
-            resp = self._http.request(method, path, params=params, json=json)
-        except httpx2.TimeoutException as exc:
-            raise ServerError(f"computenet server at {self.url} did not answer in time") from exc
-        except httpx2.TransportError as exc:
-            raise ServerError(f"cannot reach computenet server at {self.url}: {exc}") from exc
+        """One call; an API error is raised as its computenet error.
+
+        A ``GET`` refused by admission control (429) is sent again after the
+        server's Retry-After, up to ``rate_limit_retries`` times and for at
+        most ``MAX_RETRY_WAIT_S`` a wait: reading twice is safe. Other methods
+        raise ``RateLimitError`` at once: the server did nothing, and whether
+        to send a submission again is the caller's decision.
+        """
+        for retry in range(self.rate_limit_retries + 1):
+            resp = self._send(method, path, params, json)
+            if resp.status_code != 429 or method != "GET" or retry == self.rate_limit_retries:
+                break
+            wait = _retry_after_s(resp)
+            if wait is None or wait > MAX_RETRY_WAIT_S:
+                break
+            self._sleep(wait)
         if resp.status_code >= 400:
             try:
                 err = resp.json().get("error") or {}
@@ -95,6 +127,16 @@ class Client(TenancyCalls):
             raise from_dict(err)
         # orjson: listings run to megabytes, which json.loads reads 3x slower.
         return orjson.loads(resp.content) if resp.content else None
+
+    def _send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
+    ) -> httpx2.Response:
+        try:
+            return self._http.request(method, path, params=params, json=json)
+        except httpx2.TimeoutException as exc:
+            raise ServerError(f"computenet server at {self.url} did not answer in time") from exc
+        except httpx2.TransportError as exc:
+            raise ServerError(f"cannot reach computenet server at {self.url}: {exc}") from exc
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)

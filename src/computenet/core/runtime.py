@@ -131,6 +131,10 @@ class Runtime:
             login_max_failures=settings.login_max_failures,
             login_window_s=settings.login_window_s,
         )
+        from computenet.core.admission import Admission
+
+        #: a token bucket per user, checked before a route's work (core/admission.py)
+        self.admission = Admission(self.clock, settings.request_rate_per_s, settings.request_burst)
         from computenet.core.controller import Controller
         from computenet.core.tags import network_id
 

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from computenet.errors import StoreError
@@ -23,6 +24,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT_S = 5
 #: SQLSTATEs that mean the server went away or is not ready (class 08, 57P0x)
 _OUTAGE_STATES = ("08", "57P01", "57P02", "57P03")
+#: connections kept open (SQLite opens more when busy, and closes them after)
+SQLITE_POOL_SIZE = 16
+#: PostgreSQL connections beyond the 10 kept open, at busy times
+PG_MAX_OVERFLOW = 40
 
 log = logging.getLogger("computenet.store")
 
@@ -51,10 +56,17 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # No cap on connections (max_overflow=-1): a request thread that
+        # holds one while the event loop waits for another would stall
+        # every request until the pool's timeout (found under load). A
+        # SQLite connection is a file handle, and WAL lets readers run
+        # beside the one writer.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
             json_deserializer=_json_loads,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=-1,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -62,10 +74,13 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # pool_pre_ping: a connection that died with a restarted server is replaced
     # before use instead of failing the request that drew it from the pool.
+    # max_overflow: room for every request thread (anyio's pool: 40) and the
+    # event loop at once; idle connections beyond pool_size are closed.
     return create_engine(
         url,
         pool_size=10,
-        max_overflow=20,
+        max_overflow=PG_MAX_OVERFLOW,
+        pool_timeout=10,
         pool_pre_ping=True,
         json_deserializer=_json_loads,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
@@ -133,6 +148,9 @@ class Store:
             with contextlib.suppress(SQLAlchemyError):
                 session.rollback()
             raise self._translate(exc) from exc
+        except SQLTimeoutError as exc:
+            session.rollback()
+            raise StoreError("the database is busy: no connection free; try again") from exc
         except BaseException:
             session.rollback()
             raise

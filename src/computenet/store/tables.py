@@ -6,10 +6,13 @@ every change and used for compare-and-set; ``job_events`` is append-only.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from computenet.store.base import Base
+
+#: the states that are not terminal (``JobState``'s order), as SQL
+ACTIVE_STATES_SQL = "state IN ('PENDING', 'STAGING_IN', 'QUEUED', 'RUNNING', 'STAGING_OUT')"
 
 
 class ClusterRow(Base):
@@ -56,6 +59,15 @@ class JobRow(Base):
         Index("ix_jobs_project_id", "project", "id"),
         Index("ix_jobs_state", "state"),
         Index("ix_jobs_array", "array_job_id"),
+        # A user's active jobs (``cnet ls``), without reading their history;
+        # queries name the states as literals, in this order (migration 0009).
+        Index(
+            "ix_jobs_active_owner",
+            "owner",
+            "id",
+            sqlite_where=text(ACTIVE_STATES_SQL),
+            postgresql_where=text(ACTIVE_STATES_SQL),
+        ),
     )
 
 
