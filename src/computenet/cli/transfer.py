@@ -31,6 +31,9 @@ def cp(
     checksum_only: bool = typer.Option(
         False, "--checksum-only", help="Compare both sides by BLAKE3; move nothing."
     ),
+    detach: bool = typer.Option(
+        False, "--detach", help="Hand the copy to the server and return its id at once."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Copy files or trees between this machine and sites, or between two sites.
@@ -41,34 +44,175 @@ def cp(
       cnet cp -r results/ ./local-copy         # a tree (lands at ./local-copy)
       cnet cp -r --resume big-tree hpc1:tree   # go on after an interruption
       cnet cp hpc1:out.h5 hpc2:in.h5           # site to site, hpc2 pulls from hpc1
+
+    The server carries the copy out (the local server, or any server when both
+    sides are sites): Ctrl-C leaves it running, `cnet transfers` shows it.
     """
-    import asyncio
     import sys
 
     from computenet.errors import IntegrityError
     from computenet.transfer.chunks import parse_rate
-    from computenet.transfer.engine import CopyOptions
-    from computenet.transfer.session import run_copy
 
-    opts = CopyOptions(
-        recursive=recursive,
-        resume=resume,
-        parallel=parallel,
-        limit_bytes_per_s=parse_rate(limit) if limit else None,
-        compress=compress,
-        checksum_only=checksum_only,
-    )
+    options = {
+        "recursive": recursive,
+        "resume": resume,
+        "parallel": parallel,
+        "limit_bytes_per_s": parse_rate(limit) if limit else None,
+        "compress": compress,
+        "checksum_only": checksum_only,
+    }
     client = get_client()
-    if as_json or not sys.stderr.isatty():  # a bar nobody sees costs start-up and redraws
-        result = asyncio.run(run_copy(client, src, dst, opts))
+    bar = not as_json and sys.stderr.isatty()  # a bar nobody sees costs start-up and redraws
+    if _server_runs(client, src, dst):
+        record = client.post(
+            "/transfers",
+            {"source": _absolute(src), "dest": _absolute(dst), "options": options, "run": True},
+        )
+        if detach:
+            _detached(record["id"], as_json, interrupted=False)
+            return
+        result = _follow(client, record, bar)
     else:
-        result = _with_progress(client, src, dst, opts)
+        result = _copy_here(client, src, dst, options, bar)
     if as_json:
         print_json(result.to_dict())
     else:
         print(_summary(result, checksum_only))
     if checksum_only and not result.verified:
         raise typer.Exit(IntegrityError.exit_code)
+
+
+def _server_runs(client: Any, src: str, dst: str) -> bool:
+    """The server carries the copy out when it sees the same files as this command
+    (the local server), or when both sides are sites; else this command copies."""
+    from computenet.transfer.paths import parse_location
+
+    if getattr(client, "socket_path", None):
+        return True
+    return parse_location(src).site is not None and parse_location(dst).site is not None
+
+
+def _absolute(text: str) -> str:
+    """A local path as the server must see it (this command's working directory is
+    not the server's); a trailing "/" (copy into) is kept."""
+    import os
+
+    from computenet.transfer.paths import parse_location
+
+    if parse_location(text).site is not None:
+        return text
+    path = os.path.abspath(os.path.expanduser(text))
+    return path + "/" if text.endswith("/") and not path.endswith("/") else path
+
+
+class _Result:
+    """A copy's result as the server recorded it (``CopyResult.to_dict``)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.files = int(body.get("files", 0))
+        self.bytes_total = int(body.get("bytes_total", 0))
+        self.bytes_sent = int(body.get("bytes_sent", 0))
+        self.files_skipped = int(body.get("files_skipped", 0))
+        self.seconds = float(body.get("seconds", 0.0))
+        self.verified = bool(body.get("verified", True))
+        self.differing = list(body.get("differing", []))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.body
+
+
+FOLLOW_WAIT_S = 10.0
+
+
+def _follow(client: Any, row: dict[str, Any], bar: bool) -> _Result:
+    """Follow a server-run copy to its end; Ctrl-C leaves it running (exit 130)."""
+    try:
+        row = _follow_bar(client, row) if bar else _wait_end(client, row, lambda _r: None)
+    except KeyboardInterrupt:
+        _detached(row["id"], False, interrupted=True)
+    return _ended(row)
+
+
+def _wait_end(client: Any, row: dict[str, Any], seen: Any) -> dict[str, Any]:
+    while row["state"] == "running":
+        row = client.get(
+            f"/transfers/{row['id']}", params={"wait_s": FOLLOW_WAIT_S, "since": row["updated_at"]}
+        )
+        seen(row)
+    return row
+
+
+def _follow_bar(client: Any, row: dict[str, Any]) -> dict[str, Any]:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from computenet.cli.context import err_console
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console(), transient=True) as progress:
+        task = progress.add_task(f"{row['source']} -> {row['dest']}", total=None)
+
+        def seen(r: dict[str, Any]) -> None:
+            total = r["bytes_total"] or None
+            description = f"{r['files']} file(s)" if total else progress.tasks[0].description
+            progress.update(task, total=total, completed=r["bytes_done"], description=description)
+
+        return _wait_end(client, row, seen)
+
+
+def _ended(row: dict[str, Any]) -> _Result:
+    """The result of an ended copy, or its error (as the server raised it)."""
+    from computenet.errors import TransferError, from_dict
+
+    if row["state"] == "completed":
+        return _Result(dict(row["result"] or {}))
+    if row["state"] == "cancelled":
+        raise TransferError(f"transfer {row['id']} was cancelled")
+    error = (row["result"] or {}).get("error")
+    if isinstance(error, dict) and "code" in error:
+        raise from_dict(error)
+    raise TransferError(str(row["error"] or "the copy failed"))
+
+
+def _detached(transfer_id: str, as_json: bool, *, interrupted: bool) -> None:
+    import sys
+
+    if as_json:
+        print_json({"id": transfer_id, "state": "running", "detached": True})
+    print(
+        f"transfer {transfer_id} goes on in the server; follow it with "
+        f"`cnet transfers show {transfer_id} --follow`, stop it with "
+        f"`cnet transfers cancel {transfer_id}`",
+        file=sys.stderr,
+    )
+    if interrupted:
+        raise typer.Exit(130)
+
+
+def _copy_here(client: Any, src: str, dst: str, options: dict[str, Any], bar: bool) -> Any:
+    """This command copies (its server cannot see these files) and reports to it."""
+    import asyncio
+
+    from computenet.transfer.engine import CopyOptions
+    from computenet.transfer.session import run_copy
+
+    opts = CopyOptions(**options)
+    if not bar:
+        return asyncio.run(run_copy(client, src, dst, opts))
+    return _with_progress(client, src, dst, opts)
 
 
 def _with_progress(client: Any, src: str, dst: str, opts: Any) -> Any:
@@ -124,7 +268,25 @@ def _summary(result: Any, checksum_only: bool) -> str:
     )
 
 
-def transfers(
+transfers_app = typer.Typer(
+    help="Transfers: list, show, follow, cancel and resume copies.", invoke_without_command=True
+)
+
+
+@transfers_app.callback()
+def transfers_main(
+    ctx: typer.Context,
+    as_json: bool = JSON_OPT,
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000),
+    all_users: bool = typer.Option(False, "--all", help="Everyone's (admins)."),
+) -> None:
+    """List recent transfers (yours, newest first); same as `cnet transfers list`."""
+    if ctx.invoked_subcommand is None:
+        transfers_list(as_json, limit, all_users)
+
+
+@transfers_app.command("list")
+def transfers_list(
     as_json: bool = JSON_OPT,
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000),
     all_users: bool = typer.Option(False, "--all", help="Everyone's (admins)."),
@@ -142,7 +304,7 @@ def transfers(
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for col in ("ID", "STATE", "SOURCE", "DEST", "FILES", "SIZE", "SENT", "WHEN", "JOB"):
+    for col in ("ID", "STATE", "SOURCE", "DEST", "FILES", "SIZE", "DONE", "SENT", "WHEN", "JOB"):
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -152,11 +314,81 @@ def transfers(
             r["dest"],
             str(r["files"]),
             decimal(r["bytes_total"]),
+            decimal(r["bytes_total"] if r["state"] == "completed" else r["bytes_done"]),
             decimal(r["bytes_sent"]),
             fmt_time(r["created_at"]),
             r["job_id"] or "-",
         )
     out_console().print(table)
+
+
+@transfers_app.command("show")
+def transfers_show(
+    transfer_id: str = typer.Argument(..., help="The transfer's id."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Follow it to its end."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """One transfer with its events; --follow waits for its end (Ctrl-C stops following)."""
+    import sys
+
+    client = get_client()
+    row = client.get(f"/transfers/{transfer_id}")
+    if follow and row["state"] == "running":
+        try:
+            if not as_json and sys.stderr.isatty():
+                _follow_bar(client, row)
+            else:
+                _wait_end(client, row, lambda _r: None)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        row = client.get(f"/transfers/{transfer_id}")
+    if as_json:
+        print_json(row)
+        return
+    from rich.filesize import decimal
+
+    print(f"{row['id']}  {row['state']}  {row['source']} -> {row['dest']}")
+    print(
+        f"  {row['files']} file(s), {decimal(row['bytes_done'])} of "
+        f"{decimal(row['bytes_total'])} done, {decimal(row['bytes_sent'])} sent, "
+        f"{row['chunks_verified']} chunk(s) verified"
+        + (f", run by the {row['runner']}" if row["runner"] else "")
+    )
+    if row["error"]:
+        print(f"  error: {row['error']}")
+    from computenet.cli.context import fmt_time
+
+    for e in row.get("events", []):
+        print(f"  {fmt_time(e['time'])}  {e['state']:10s} {e['message'] or ''}")
+
+
+@transfers_app.command("cancel")
+def transfers_cancel(transfer_id: str = typer.Argument(..., help="The transfer's id.")) -> None:
+    """Stop a server-run copy; what arrived stays for `cnet transfers resume`."""
+    get_client().post(f"/transfers/{transfer_id}/cancel")
+    print(f"transfer {transfer_id}: cancel requested")
+
+
+@transfers_app.command("resume")
+def transfers_resume(
+    transfer_id: str = typer.Argument(..., help="The transfer's id."),
+    detach: bool = typer.Option(False, "--detach", help="Return at once."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Run an interrupted, failed or cancelled server copy again; only what is
+    missing or differs is sent."""
+    import sys
+
+    client = get_client()
+    record = client.post(f"/transfers/{transfer_id}/resume")
+    if detach:
+        _detached(record["id"], as_json, interrupted=False)
+        return
+    result = _follow(client, record, not as_json and sys.stderr.isatty())
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print(_summary(result, bool(record["options"].get("checksum_only"))))
 
 
 @sites_app.callback()
@@ -265,6 +497,6 @@ def agent(
 
 def register(app: typer.Typer) -> None:
     app.command("cp")(cp)
-    app.command("transfers")(transfers)
+    app.add_typer(transfers_app, name="transfers")
     app.add_typer(sites_app, name="sites")
     app.command("agent")(agent)

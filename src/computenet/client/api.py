@@ -37,6 +37,8 @@ class Client(TenancyCalls):
         of the URL's TCP port (the local server has one; see client/local.py).
         ``token`` None: only ``login`` (and public calls) work until one is set."""
         self.url = url.rstrip("/")
+        #: set for the local server: it sees this machine's files as this user does
+        self.socket_path = socket_path
         if transport is None and socket_path:
             # Plain HTTP on a local socket: no certificates to load (70 ms).
             transport = httpx2.HTTPTransport(uds=socket_path, verify=False)
