@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from computenet.cli import transfer_follow as follow_mod
 from computenet.cli.context import get_client, print_json
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
@@ -63,143 +64,28 @@ def cp(
     }
     client = get_client()
     bar = not as_json and sys.stderr.isatty()  # a bar nobody sees costs start-up and redraws
-    if _server_runs(client, src, dst):
+    if follow_mod.server_runs(client, src, dst):
         record = client.post(
             "/transfers",
-            {"source": _absolute(src), "dest": _absolute(dst), "options": options, "run": True},
+            {
+                "source": follow_mod.absolute(src),
+                "dest": follow_mod.absolute(dst),
+                "options": options,
+                "run": True,
+            },
         )
         if detach:
-            _detached(record["id"], as_json, interrupted=False)
+            follow_mod.detached(record["id"], as_json)
             return
-        result = _follow(client, record, bar)
+        result = follow_mod.follow(client, record, bar)
     else:
         result = _copy_here(client, src, dst, options, bar)
     if as_json:
         print_json(result.to_dict())
     else:
-        print(_summary(result, checksum_only))
+        print(follow_mod.summary(result, checksum_only))
     if checksum_only and not result.verified:
         raise typer.Exit(IntegrityError.exit_code)
-
-
-def _server_runs(client: Any, src: str, dst: str) -> bool:
-    """The server carries the copy out when it sees the same files as this command
-    (the local server), or when both sides are sites; else this command copies."""
-    from computenet.transfer.paths import parse_location
-
-    if getattr(client, "socket_path", None):
-        return True
-    return parse_location(src).site is not None and parse_location(dst).site is not None
-
-
-def _absolute(text: str) -> str:
-    """A local path as the server must see it (this command's working directory is
-    not the server's); a trailing "/" (copy into) is kept."""
-    import os
-
-    from computenet.transfer.paths import parse_location
-
-    if parse_location(text).site is not None:
-        return text
-    path = os.path.abspath(os.path.expanduser(text))
-    return path + "/" if text.endswith("/") and not path.endswith("/") else path
-
-
-class _Result:
-    """A copy's result as the server recorded it (``CopyResult.to_dict``)."""
-
-    def __init__(self, body: dict[str, Any]) -> None:
-        self.body = body
-        self.files = int(body.get("files", 0))
-        self.bytes_total = int(body.get("bytes_total", 0))
-        self.bytes_sent = int(body.get("bytes_sent", 0))
-        self.files_skipped = int(body.get("files_skipped", 0))
-        self.seconds = float(body.get("seconds", 0.0))
-        self.verified = bool(body.get("verified", True))
-        self.differing = list(body.get("differing", []))
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.body
-
-
-FOLLOW_WAIT_S = 10.0
-
-
-def _follow(client: Any, row: dict[str, Any], bar: bool) -> _Result:
-    """Follow a server-run copy to its end; Ctrl-C leaves it running (exit 130)."""
-    try:
-        row = _follow_bar(client, row) if bar else _wait_end(client, row, lambda _r: None)
-    except KeyboardInterrupt:
-        _detached(row["id"], False, interrupted=True)
-    return _ended(row)
-
-
-def _wait_end(client: Any, row: dict[str, Any], seen: Any) -> dict[str, Any]:
-    while row["state"] == "running":
-        row = client.get(
-            f"/transfers/{row['id']}", params={"wait_s": FOLLOW_WAIT_S, "since": row["updated_at"]}
-        )
-        seen(row)
-    return row
-
-
-def _follow_bar(client: Any, row: dict[str, Any]) -> dict[str, Any]:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    from computenet.cli.context import err_console
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err_console(), transient=True) as progress:
-        task = progress.add_task(f"{row['source']} -> {row['dest']}", total=None)
-
-        def seen(r: dict[str, Any]) -> None:
-            total = r["bytes_total"] or None
-            description = f"{r['files']} file(s)" if total else progress.tasks[0].description
-            progress.update(task, total=total, completed=r["bytes_done"], description=description)
-
-        return _wait_end(client, row, seen)
-
-
-def _ended(row: dict[str, Any]) -> _Result:
-    """The result of an ended copy, or its error (as the server raised it)."""
-    from computenet.errors import TransferError, from_dict
-
-    if row["state"] == "completed":
-        return _Result(dict(row["result"] or {}))
-    if row["state"] == "cancelled":
-        raise TransferError(f"transfer {row['id']} was cancelled")
-    error = (row["result"] or {}).get("error")
-    if isinstance(error, dict) and "code" in error:
-        raise from_dict(error)
-    raise TransferError(str(row["error"] or "the copy failed"))
-
-
-def _detached(transfer_id: str, as_json: bool, *, interrupted: bool) -> None:
-    import sys
-
-    if as_json:
-        print_json({"id": transfer_id, "state": "running", "detached": True})
-    print(
-        f"transfer {transfer_id} goes on in the server; follow it with "
-        f"`cnet transfers show {transfer_id} --follow`, stop it with "
-        f"`cnet transfers cancel {transfer_id}`",
-        file=sys.stderr,
-    )
-    if interrupted:
-        raise typer.Exit(130)
 
 
 def _copy_here(client: Any, src: str, dst: str, options: dict[str, Any], bar: bool) -> Any:
@@ -248,24 +134,6 @@ def _with_progress(client: Any, src: str, dst: str, opts: Any) -> Any:
                 client, src, dst, opts, progress=lambda n: bar.advance(task, n), on_total=on_total
             )
         )
-
-
-def _summary(result: Any, checksum_only: bool) -> str:
-    from rich.filesize import decimal
-
-    if checksum_only:
-        if result.verified:
-            return f"{result.files} file(s) identical (BLAKE3)"
-        return f"{len(result.differing)} of {result.files} file(s) differ: " + ", ".join(
-            result.differing[:10]
-        )
-    rate = decimal(int(result.bytes_sent / result.seconds)) if result.seconds else "-"
-    skipped = f", {result.files_skipped} already there" if result.files_skipped else ""
-    return (
-        f"{result.files} file(s), {decimal(result.bytes_total)}, sent "
-        f"{decimal(result.bytes_sent)} in {result.seconds:.1f}s ({rate}/s){skipped}, "
-        f"verified"
-    )
 
 
 transfers_app = typer.Typer(
@@ -336,9 +204,9 @@ def transfers_show(
     if follow and row["state"] == "running":
         try:
             if not as_json and sys.stderr.isatty():
-                _follow_bar(client, row)
+                follow_mod.follow_bar(client, row)
             else:
-                _wait_end(client, row, lambda _r: None)
+                follow_mod.wait_end(client, row, lambda _r: None)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
         row = client.get(f"/transfers/{transfer_id}")
@@ -382,13 +250,13 @@ def transfers_resume(
     client = get_client()
     record = client.post(f"/transfers/{transfer_id}/resume")
     if detach:
-        _detached(record["id"], as_json, interrupted=False)
+        follow_mod.detached(record["id"], as_json)
         return
-    result = _follow(client, record, not as_json and sys.stderr.isatty())
+    result = follow_mod.follow(client, record, not as_json and sys.stderr.isatty())
     if as_json:
         print_json(result.to_dict())
     else:
-        print(_summary(result, bool(record["options"].get("checksum_only"))))
+        print(follow_mod.summary(result, bool(record["options"].get("checksum_only"))))
 
 
 @sites_app.callback()
