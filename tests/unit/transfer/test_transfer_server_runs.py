@@ -217,3 +217,16 @@ def test_a_client_run_transfer_cannot_be_cancelled_or_resumed_by_the_server(
     admin.post(f"/transfers/{row['id']}/events", {"state": "failed", "message": "x"})
     with pytest.raises(ConflictError, match="command"):
         admin.post(f"/transfers/{row['id']}/resume")
+
+
+def test_a_link_out_of_a_site_is_refused_by_a_server_copy(admin: Client, tmp_path: Path) -> None:
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret/key").write_text("private")
+    (tmp_path / "site/out").symlink_to(tmp_path / "secret")
+    row = admin.post(
+        "/transfers", {"source": "scratch:out/key", "dest": str(tmp_path / "got"), "run": True}
+    )
+    done = _until_end(admin, row)
+    assert done["state"] == "failed"
+    assert done["result"]["error"]["code"] == "forbidden"
+    assert not (tmp_path / "got").exists()
