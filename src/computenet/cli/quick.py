@@ -157,6 +157,7 @@ def cp_parser() -> Any:
     p.add_argument("--compress", action="store_true")
     p.add_argument("--checksum-only", action="store_true", dest="checksum_only")
     p.add_argument("--detach", action="store_true")
+    p.add_argument("--no-encrypt", action="store_true", dest="no_encrypt")
     p.add_argument("--json", action="store_true", dest="as_json")
     return p
 
@@ -200,6 +201,7 @@ def _cp(client: SocketClient, ns: Any) -> int:
         "limit_bytes_per_s": limit,
         "compress": ns.compress,
         "checksum_only": ns.checksum_only,
+        "no_encrypt": ns.no_encrypt,
     }
     record = client.post(
         "/transfers",

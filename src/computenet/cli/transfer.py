@@ -35,6 +35,12 @@ def cp(
     detach: bool = typer.Option(
         False, "--detach", help="Hand the copy to the server and return its id at once."
     ),
+    no_encrypt: bool = typer.Option(
+        False,
+        "--no-encrypt",
+        help="Integrity-only: BLAKE3-checked but NOT encrypted data path to agent sites "
+        "whose administrator allows it (trusted networks).",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Copy files or trees between this machine and sites, or between two sites.
@@ -61,6 +67,7 @@ def cp(
         "limit_bytes_per_s": parse_rate(limit) if limit else None,
         "compress": compress,
         "checksum_only": checksum_only,
+        "no_encrypt": no_encrypt,
     }
     client = get_client()
     bar = not as_json and sys.stderr.isatty()  # a bar nobody sees costs start-up and redraws
@@ -303,6 +310,12 @@ def sites_add(
     known_hosts: Path | None = typer.Option(
         None, "--known-hosts", help="known_hosts file to check the host key."
     ),
+    allow_no_encrypt: bool = typer.Option(
+        False,
+        "--allow-no-encrypt",
+        help="Let copies to this agent use its plain data listener (cnet cp --no-encrypt): "
+        "BLAKE3-checked, not encrypted. For trusted networks only.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a site (administrators). Give exactly one of --agent-info, --path, --sftp."""
@@ -312,12 +325,18 @@ def sites_add(
 
     if sum(x is not None for x in (agent_info, path, sftp)) != 1:
         raise SpecError("give exactly one of --agent-info, --path, --sftp")
+    if allow_no_encrypt and agent_info is None:
+        raise SpecError("--allow-no-encrypt applies to agent sites (--agent-info)")
     if agent_info is not None:
         try:
             info = json.loads(agent_info.read_text())
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read agent info {agent_info}: {exc}") from exc
         kind, config = "agent", {k: info.get(k) for k in ("url", "token", "fingerprint")}
+        if info.get("data_url"):
+            config["data_url"] = info["data_url"]
+        if allow_no_encrypt:
+            config["allow_no_encrypt"] = True
     elif path is not None:
         kind, config = "path", {"root": str(path.expanduser().resolve())}
     else:
@@ -352,6 +371,12 @@ def agent(
     state_dir: Path | None = typer.Option(
         None, "--state-dir", help="Certificate and secret (default: beside the info file)."
     ),
+    data_listen: str | None = typer.Option(
+        None,
+        "--data-listen",
+        help="HOST:PORT of a plain-HTTP data listener for integrity-only copies "
+        "(BLAKE3-checked, NOT encrypted; trusted networks only).",
+    ),
 ) -> None:
     """Run the site agent: an HTTPS data service next to a site's storage.
 
@@ -360,7 +385,7 @@ def agent(
     """
     from computenet.transfer.agent import serve
 
-    serve(root, listen, info_file, state_dir)
+    serve(root, listen, info_file, state_dir, data_listen)
 
 
 def register(app: typer.Typer) -> None:

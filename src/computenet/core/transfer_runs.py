@@ -51,6 +51,7 @@ OPTION_TYPES: dict[str, type] = {
     "compress": bool,
     "checksum_only": bool,
     "chunk_bytes": int,
+    "no_encrypt": bool,
 }
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 64 * 2**10, 256 * 2**20
 
@@ -150,13 +151,15 @@ class TransferRuns:
                 self._runs.pop(transfer_id, None)
                 self._changed.notify_all()
 
-    def _endpoint(self, loc: Location, parallel: int) -> Endpoint:
+    def _endpoint(self, loc: Location, opts: CopyOptions) -> Endpoint:
         if loc.site is None:
             return LocalEndpoint(None)
         with self.store.session() as session:
             row = records.get_site(session, loc.site)
             kind, config = row.kind, dict(row.config)
-        return open_endpoint(loc.site, kind, config, parallel=parallel)
+        return open_endpoint(
+            loc.site, kind, config, parallel=opts.parallel, no_encrypt=opts.no_encrypt
+        )
 
     async def _copy(self, run: _Run) -> None:
         with self.store.session() as session:
@@ -177,8 +180,8 @@ class TransferRuns:
 
         async def work() -> Any:
             async with (
-                self._endpoint(src_loc, opts.parallel) as src,
-                self._endpoint(dst_loc, opts.parallel) as dst,
+                self._endpoint(src_loc, opts) as src,
+                self._endpoint(dst_loc, opts) as dst,
             ):
                 return await copy(
                     src, src_loc.path, dst, dst_loc.path, opts, progress, on_total, on_chunk

@@ -40,6 +40,8 @@ class CopyOptions:
     chunk_bytes: int = chunks.DEFAULT_CHUNK_BYTES
     small_file_bytes: int = chunks.SMALL_FILE_BYTES
     retries: int = 3
+    #: integrity-only data path where the site allows it (read when endpoints open)
+    no_encrypt: bool = False
 
 
 @dataclass
