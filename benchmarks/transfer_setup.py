@@ -195,7 +195,11 @@ def load_average() -> str:
 
 
 def cnet_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "computenet.cli.main", *args]
+    """The console script beside this interpreter, as a virtualenv puts it on PATH."""
+    beside = Path(sys.executable).parent / "cnet"
+    if beside.exists():
+        return [str(beside), *args]
+    return [sys.executable, "-m", "computenet.cli.quick", *args]
 
 
 @contextmanager

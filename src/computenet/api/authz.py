@@ -166,6 +166,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/transfers"): Rule(SUBMIT, Who.USER),
     ("GET", "/api/v1/transfers/{transfer_id}"): Rule(READ, Who.SEES),
     ("POST", "/api/v1/transfers/{transfer_id}/events"): Rule(SUBMIT, Who.CHANGES),
+    ("POST", "/api/v1/transfers/{transfer_id}/cancel"): Rule(SUBMIT, Who.CHANGES),
+    ("POST", "/api/v1/transfers/{transfer_id}/resume"): Rule(SUBMIT, Who.CHANGES),
     # application catalogue (docs/apps.md)
     ("GET", "/api/v1/apps"): Rule(READ, Who.USER),
     ("GET", "/api/v1/apps/{name}"): Rule(READ, Who.USER),

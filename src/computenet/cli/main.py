@@ -4,14 +4,14 @@ itself on the app. Errors print one line and exit with the error's code."""
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 
 from computenet import __version__
+from computenet.cli.quick import fail as _fail
 
 app = typer.Typer(
     name="cnet",
@@ -77,16 +77,6 @@ def _register() -> None:
 
 
 _register()
-
-
-def _fail(as_json: bool, error: dict[str, Any], exit_code: int, text: str) -> NoReturn:
-    """One line on stderr, or with ``--json`` one JSON object on stdout
-    (the REST API's error shape), and the exit code either way."""
-    if as_json:
-        sys.stdout.write(json.dumps({"error": error}) + "\n")
-    else:
-        sys.stderr.write(text + "\n")
-    sys.exit(exit_code)
 
 
 def _plain(code: str, message: str, transient: bool = False) -> dict[str, Any]:

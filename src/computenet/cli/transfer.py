@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from computenet.cli import transfer_follow as follow_mod
 from computenet.cli.context import get_client, print_json
 
 JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
@@ -31,6 +32,15 @@ def cp(
     checksum_only: bool = typer.Option(
         False, "--checksum-only", help="Compare both sides by BLAKE3; move nothing."
     ),
+    detach: bool = typer.Option(
+        False, "--detach", help="Hand the copy to the server and return its id at once."
+    ),
+    no_encrypt: bool = typer.Option(
+        False,
+        "--no-encrypt",
+        help="Integrity-only: BLAKE3-checked but NOT encrypted data path to agent sites "
+        "whose administrator allows it (trusted networks).",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Copy files or trees between this machine and sites, or between two sites.
@@ -41,34 +51,61 @@ def cp(
       cnet cp -r results/ ./local-copy         # a tree (lands at ./local-copy)
       cnet cp -r --resume big-tree hpc1:tree   # go on after an interruption
       cnet cp hpc1:out.h5 hpc2:in.h5           # site to site, hpc2 pulls from hpc1
+
+    The server carries the copy out (the local server, or any server when both
+    sides are sites): Ctrl-C leaves it running, `cnet transfers` shows it.
     """
-    import asyncio
     import sys
 
     from computenet.errors import IntegrityError
     from computenet.transfer.chunks import parse_rate
-    from computenet.transfer.engine import CopyOptions
-    from computenet.transfer.session import run_copy
 
-    opts = CopyOptions(
-        recursive=recursive,
-        resume=resume,
-        parallel=parallel,
-        limit_bytes_per_s=parse_rate(limit) if limit else None,
-        compress=compress,
-        checksum_only=checksum_only,
-    )
+    options = {
+        "recursive": recursive,
+        "resume": resume,
+        "parallel": parallel,
+        "limit_bytes_per_s": parse_rate(limit) if limit else None,
+        "compress": compress,
+        "checksum_only": checksum_only,
+        "no_encrypt": no_encrypt,
+    }
     client = get_client()
-    if as_json or not sys.stderr.isatty():  # a bar nobody sees costs start-up and redraws
-        result = asyncio.run(run_copy(client, src, dst, opts))
+    bar = not as_json and sys.stderr.isatty()  # a bar nobody sees costs start-up and redraws
+    if follow_mod.server_runs(client, src, dst):
+        record = client.post(
+            "/transfers",
+            {
+                "source": follow_mod.absolute(src),
+                "dest": follow_mod.absolute(dst),
+                "options": options,
+                "run": True,
+            },
+        )
+        if detach:
+            follow_mod.detached(record["id"], as_json)
+            return
+        result = follow_mod.follow(client, record, bar)
     else:
-        result = _with_progress(client, src, dst, opts)
+        result = _copy_here(client, src, dst, options, bar)
     if as_json:
         print_json(result.to_dict())
     else:
-        print(_summary(result, checksum_only))
+        print(follow_mod.summary(result, checksum_only))
     if checksum_only and not result.verified:
         raise typer.Exit(IntegrityError.exit_code)
+
+
+def _copy_here(client: Any, src: str, dst: str, options: dict[str, Any], bar: bool) -> Any:
+    """This command copies (its server cannot see these files) and reports to it."""
+    import asyncio
+
+    from computenet.transfer.engine import CopyOptions
+    from computenet.transfer.session import run_copy
+
+    opts = CopyOptions(**options)
+    if not bar:
+        return asyncio.run(run_copy(client, src, dst, opts))
+    return _with_progress(client, src, dst, opts)
 
 
 def _with_progress(client: Any, src: str, dst: str, opts: Any) -> Any:
@@ -106,25 +143,25 @@ def _with_progress(client: Any, src: str, dst: str, opts: Any) -> Any:
         )
 
 
-def _summary(result: Any, checksum_only: bool) -> str:
-    from rich.filesize import decimal
-
-    if checksum_only:
-        if result.verified:
-            return f"{result.files} file(s) identical (BLAKE3)"
-        return f"{len(result.differing)} of {result.files} file(s) differ: " + ", ".join(
-            result.differing[:10]
-        )
-    rate = decimal(int(result.bytes_sent / result.seconds)) if result.seconds else "-"
-    skipped = f", {result.files_skipped} already there" if result.files_skipped else ""
-    return (
-        f"{result.files} file(s), {decimal(result.bytes_total)}, sent "
-        f"{decimal(result.bytes_sent)} in {result.seconds:.1f}s ({rate}/s){skipped}, "
-        f"verified"
-    )
+transfers_app = typer.Typer(
+    help="Transfers: list, show, follow, cancel and resume copies.", invoke_without_command=True
+)
 
 
-def transfers(
+@transfers_app.callback()
+def transfers_main(
+    ctx: typer.Context,
+    as_json: bool = JSON_OPT,
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000),
+    all_users: bool = typer.Option(False, "--all", help="Everyone's (admins)."),
+) -> None:
+    """List recent transfers (yours, newest first); same as `cnet transfers list`."""
+    if ctx.invoked_subcommand is None:
+        transfers_list(as_json, limit, all_users)
+
+
+@transfers_app.command("list")
+def transfers_list(
     as_json: bool = JSON_OPT,
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000),
     all_users: bool = typer.Option(False, "--all", help="Everyone's (admins)."),
@@ -142,7 +179,7 @@ def transfers(
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for col in ("ID", "STATE", "SOURCE", "DEST", "FILES", "SIZE", "SENT", "WHEN", "JOB"):
+    for col in ("ID", "STATE", "SOURCE", "DEST", "FILES", "SIZE", "DONE", "SENT", "WHEN", "JOB"):
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -152,11 +189,81 @@ def transfers(
             r["dest"],
             str(r["files"]),
             decimal(r["bytes_total"]),
+            decimal(r["bytes_total"] if r["state"] == "completed" else r["bytes_done"]),
             decimal(r["bytes_sent"]),
             fmt_time(r["created_at"]),
             r["job_id"] or "-",
         )
     out_console().print(table)
+
+
+@transfers_app.command("show")
+def transfers_show(
+    transfer_id: str = typer.Argument(..., help="The transfer's id."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Follow it to its end."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """One transfer with its events; --follow waits for its end (Ctrl-C stops following)."""
+    import sys
+
+    client = get_client()
+    row = client.get(f"/transfers/{transfer_id}")
+    if follow and row["state"] == "running":
+        try:
+            if not as_json and sys.stderr.isatty():
+                follow_mod.follow_bar(client, row)
+            else:
+                follow_mod.wait_end(client, row, lambda _r: None)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        row = client.get(f"/transfers/{transfer_id}")
+    if as_json:
+        print_json(row)
+        return
+    from rich.filesize import decimal
+
+    print(f"{row['id']}  {row['state']}  {row['source']} -> {row['dest']}")
+    print(
+        f"  {row['files']} file(s), {decimal(row['bytes_done'])} of "
+        f"{decimal(row['bytes_total'])} done, {decimal(row['bytes_sent'])} sent, "
+        f"{row['chunks_verified']} chunk(s) verified"
+        + (f", run by the {row['runner']}" if row["runner"] else "")
+    )
+    if row["error"]:
+        print(f"  error: {row['error']}")
+    from computenet.cli.context import fmt_time
+
+    for e in row.get("events", []):
+        print(f"  {fmt_time(e['time'])}  {e['state']:10s} {e['message'] or ''}")
+
+
+@transfers_app.command("cancel")
+def transfers_cancel(transfer_id: str = typer.Argument(..., help="The transfer's id.")) -> None:
+    """Stop a server-run copy; what arrived stays for `cnet transfers resume`."""
+    get_client().post(f"/transfers/{transfer_id}/cancel")
+    print(f"transfer {transfer_id}: cancel requested")
+
+
+@transfers_app.command("resume")
+def transfers_resume(
+    transfer_id: str = typer.Argument(..., help="The transfer's id."),
+    detach: bool = typer.Option(False, "--detach", help="Return at once."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Run an interrupted, failed or cancelled server copy again; only what is
+    missing or differs is sent."""
+    import sys
+
+    client = get_client()
+    record = client.post(f"/transfers/{transfer_id}/resume")
+    if detach:
+        follow_mod.detached(record["id"], as_json)
+        return
+    result = follow_mod.follow(client, record, not as_json and sys.stderr.isatty())
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print(follow_mod.summary(result, bool(record["options"].get("checksum_only"))))
 
 
 @sites_app.callback()
@@ -203,6 +310,12 @@ def sites_add(
     known_hosts: Path | None = typer.Option(
         None, "--known-hosts", help="known_hosts file to check the host key."
     ),
+    allow_no_encrypt: bool = typer.Option(
+        False,
+        "--allow-no-encrypt",
+        help="Let copies to this agent use its plain data listener (cnet cp --no-encrypt): "
+        "BLAKE3-checked, not encrypted. For trusted networks only.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a site (administrators). Give exactly one of --agent-info, --path, --sftp."""
@@ -212,12 +325,18 @@ def sites_add(
 
     if sum(x is not None for x in (agent_info, path, sftp)) != 1:
         raise SpecError("give exactly one of --agent-info, --path, --sftp")
+    if allow_no_encrypt and agent_info is None:
+        raise SpecError("--allow-no-encrypt applies to agent sites (--agent-info)")
     if agent_info is not None:
         try:
             info = json.loads(agent_info.read_text())
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read agent info {agent_info}: {exc}") from exc
         kind, config = "agent", {k: info.get(k) for k in ("url", "token", "fingerprint")}
+        if info.get("data_url"):
+            config["data_url"] = info["data_url"]
+        if allow_no_encrypt:
+            config["allow_no_encrypt"] = True
     elif path is not None:
         kind, config = "path", {"root": str(path.expanduser().resolve())}
     else:
@@ -252,6 +371,12 @@ def agent(
     state_dir: Path | None = typer.Option(
         None, "--state-dir", help="Certificate and secret (default: beside the info file)."
     ),
+    data_listen: str | None = typer.Option(
+        None,
+        "--data-listen",
+        help="HOST:PORT of a plain-HTTP data listener for integrity-only copies "
+        "(BLAKE3-checked, NOT encrypted; trusted networks only).",
+    ),
 ) -> None:
     """Run the site agent: an HTTPS data service next to a site's storage.
 
@@ -260,11 +385,11 @@ def agent(
     """
     from computenet.transfer.agent import serve
 
-    serve(root, listen, info_file, state_dir)
+    serve(root, listen, info_file, state_dir, data_listen)
 
 
 def register(app: typer.Typer) -> None:
     app.command("cp")(cp)
-    app.command("transfers")(transfers)
+    app.add_typer(transfers_app, name="transfers")
     app.add_typer(sites_app, name="sites")
     app.command("agent")(agent)

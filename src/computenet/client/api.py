@@ -59,6 +59,8 @@ class Client(TenancyCalls):
         self.url = url.rstrip("/")
         self.rate_limit_retries = rate_limit_retries
         self._sleep = sleep
+        #: set for the local server: it sees this machine's files as this user does
+        self.socket_path = socket_path
         if transport is None and socket_path:
             # Plain HTTP on a local socket: no certificates to load (70 ms).
             transport = httpx2.HTTPTransport(uds=socket_path, verify=False)

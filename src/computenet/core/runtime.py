@@ -39,6 +39,7 @@ CLUSTER_START_TIMEOUT_S = 20.0
 
 if TYPE_CHECKING:
     from computenet.clusters.base import ClusterAdapter
+    from computenet.core.transfer_runs import TransferRuns
 
 
 class Service(Protocol):
@@ -108,6 +109,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        self._transfer_runs: TransferRuns | None = None
         self.store = Store(settings.effective_database_url)
         self.store.migrate()
         self._ensure_local_user()
@@ -307,9 +309,19 @@ class Runtime:
         self.controller.wake()
         return {"name": name, "requeued": moved}
 
+    @property
+    def transfer_runs(self) -> TransferRuns:
+        """The copies this server carries out (made on first use)."""
+        if self._transfer_runs is None:
+            from computenet.core.transfer_runs import TransferRuns
+
+            self._transfer_runs = TransferRuns(self.store)
+        return self._transfer_runs
+
     async def start(self) -> None:
         await asyncio.gather(*(self._start_adapter(name) for name in list(self.adapters)))
         self.controller.start()
+        await asyncio.to_thread(self.transfer_runs.recover)
         for service in self.services:
             await service.start()
 
@@ -317,6 +329,8 @@ class Runtime:
         for service in reversed(self.services):
             await service.stop()
         await self.controller.stop()
+        if self._transfer_runs is not None:
+            await asyncio.to_thread(self._transfer_runs.shutdown)
         for adapter in self.adapters.values():
             await adapter.close()
         self.store.close()

@@ -7,7 +7,18 @@ progress report.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from computenet.store.base import Base
@@ -42,6 +53,14 @@ class TransferRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+    #: "server:HOST:PID" when a server carries the copy out (None: the client did,
+    #: and reports)
+    runner: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    #: bytes done so far, skipped files included (progress, not what crossed)
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: the chunks that passed their check, per destination file: {path: {index: digest}}
+    manifest: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         Index("ix_transfers_owner_created", "owner", "created_at"),

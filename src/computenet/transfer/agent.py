@@ -32,38 +32,48 @@ def write_info(path: Path, info: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def prepare(
-    root: Path,
-    listen: str,
-    info_file: Path,
-    state_dir: Path | None = None,
-    token_ttl_s: float = DEFAULT_TOKEN_TTL_S,
-) -> tuple[socket.socket, Path, Path, bytes]:
-    """Bind the socket (port 0 picks one), make the certificate and the first token."""
-    if not root.is_dir():
-        raise ConfigError(f"agent root {root} is not a directory")
-    host, port = parse_listen(listen)
-    state = state_dir or info_file.with_name(info_file.name + ".state")
-    cert, key = tls.ensure_certificate(state, host)
-    secret = tokens.load_secret(state)
+def _bind(host: str, port: int) -> tuple[socket.socket, str]:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # accepted connections inherit it: a reply's headers and body leave in separate
     # writes, and Nagle would hold the body back for the peer's delayed ACK (~40 ms)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
-    bound = sock.getsockname()[1]
-    token = tokens.mint(secret, expires_at=time.time() + token_ttl_s, scope="rw")
     url_host = f"[{host}]" if ":" in host else host
-    write_info(
-        info_file,
-        {
-            "url": f"https://{url_host}:{bound}",
-            "token": token,
-            "fingerprint": tls.fingerprint_pem(cert.read_bytes()),
-        },
-    )
-    return sock, cert, key, secret
+    return sock, f"{url_host}:{sock.getsockname()[1]}"
+
+
+def prepare(
+    root: Path,
+    listen: str,
+    info_file: Path,
+    state_dir: Path | None = None,
+    token_ttl_s: float = DEFAULT_TOKEN_TTL_S,
+    data_listen: str | None = None,
+) -> tuple[list[socket.socket], Path, Path, bytes]:
+    """Bind the sockets (port 0 picks one), make the certificate and the first token.
+    The first socket is the TLS listener; with ``data_listen`` a second one serves
+    integrity-only data in plain HTTP (its URL goes to the info file as ``data_url``)."""
+    if not root.is_dir():
+        raise ConfigError(f"agent root {root} is not a directory")
+    host, port = parse_listen(listen)
+    state = state_dir or info_file.with_name(info_file.name + ".state")
+    cert, key = tls.ensure_certificate(state, host)
+    secret = tokens.load_secret(state)
+    sock, where = _bind(host, port)
+    token = tokens.mint(secret, expires_at=time.time() + token_ttl_s, scope="rw")
+    info = {
+        "url": f"https://{where}",
+        "token": token,
+        "fingerprint": tls.fingerprint_pem(cert.read_bytes()),
+    }
+    socks = [sock]
+    if data_listen is not None:
+        data_sock, data_where = _bind(*parse_listen(data_listen))
+        socks.append(data_sock)
+        info["data_url"] = f"http://{data_where}"
+    write_info(info_file, info)
+    return socks, cert, key, secret
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
@@ -92,24 +102,57 @@ def keep_freed_memory() -> bool:
     )
 
 
-def serve(root: Path, listen: str, info_file: Path, state_dir: Path | None = None) -> None:
-    """Run the agent in the foreground until interrupted."""
+def serve(
+    root: Path,
+    listen: str,
+    info_file: Path,
+    state_dir: Path | None = None,
+    data_listen: str | None = None,
+) -> None:
+    """Run the agent in the foreground until interrupted; with ``data_listen`` also
+    the plain data listener (integrity-only copies), in the same event loop."""
+    import asyncio
+
     import uvicorn
 
-    from computenet.transfer.agent_app import build_app
+    from computenet.transfer.agent_app import AgentState, build_app, build_data_app
 
     keep_freed_memory()
 
-    sock, cert, key, secret = prepare(root, listen, info_file, state_dir)
+    socks, cert, key, secret = prepare(root, listen, info_file, state_dir, data_listen=data_listen)
+    state = AgentState(root, secret)
+    common: dict[str, object] = {
+        "log_level": "warning",
+        "access_log": False,
+        # uvloop and httptools when installed (C event loop and parser), else asyncio/h11
+        "loop": "auto",
+        "http": "auto",
+        "h11_max_incomplete_event_size": 1 << 20,
+    }
     config = uvicorn.Config(
-        build_app(root, secret),
+        build_app(root, secret, state=state),
         ssl_certfile=str(cert),
         ssl_keyfile=str(key),
-        log_level="warning",
-        access_log=False,
-        # uvloop and httptools when installed (C event loop and parser), else asyncio/h11
-        loop="auto",
-        http="auto",
-        h11_max_incomplete_event_size=1 << 20,
+        **common,  # type: ignore[arg-type]
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    if len(socks) == 1:
+        uvicorn.Server(config).run(sockets=socks)
+        return
+    data_config = uvicorn.Config(build_data_app(state), **common)  # type: ignore[arg-type]
+
+    servers = [uvicorn.Server(config), uvicorn.Server(data_config)]
+
+    def stop_both(sig: int, frame: object) -> None:
+        for server in servers:
+            uvicorn.Server.handle_exit(server, sig, frame)  # type: ignore[arg-type]
+
+    for server in servers:  # each installs its handler; whichever wins stops both
+        server.handle_exit = stop_both  # type: ignore[method-assign]
+
+    async def both() -> None:
+        await asyncio.gather(
+            servers[0].serve(sockets=socks[:1]), servers[1].serve(sockets=socks[1:])
+        )
+
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(both())

@@ -78,9 +78,24 @@ async def _pieces(request: Request) -> list[bytes]:
     return out
 
 
-def build_app(root: Path, secret: bytes) -> Starlette:
-    state = AgentState(root, secret)
-    local = state.local
+#: what the plain data listener serves (integrity-only copies): bytes, not control
+DATA_ROUTES = ("/v1/read", "/v1/read-batch", "/v1/chunk", "/v1/batch")
+
+
+def build_app(root: Path, secret: bytes, *, state: AgentState | None = None) -> Starlette:
+    """The agent's app on its TLS listener."""
+    return _build(state or AgentState(root, secret), data_listener=False)
+
+
+def build_data_app(state: AgentState) -> Starlette:
+    """The app of the plain data listener: ``DATA_ROUTES`` only, data tokens only.
+    It shares ``state`` (the confined root) with the TLS app: parts are begun,
+    verified and finished over TLS, their chunks arrive here."""
+    return _build(state, data_listener=True)
+
+
+def _build(state: AgentState, *, data_listener: bool) -> Starlette:
+    local, secret = state.local, state.secret
 
     def route(path: str, methods: list[str], write: bool = False) -> Callable[[Handler], Route]:
         def wrap(fn: Handler) -> Route:
@@ -88,7 +103,13 @@ def build_app(root: Path, secret: bytes) -> Starlette:
                 try:
                     auth = request.headers.get("authorization", "")
                     token = auth.removeprefix("Bearer ").strip()
-                    tokens.check(secret, token, now=time.time(), need_write=write)
+                    tokens.check(
+                        secret,
+                        token,
+                        now=time.time(),
+                        need_write=write,
+                        data_listener=data_listener,
+                    )
                     return await fn(request)
                 except ComputeNetError as exc:
                     return _error(exc)
@@ -190,7 +211,7 @@ def build_app(root: Path, secret: bytes) -> Starlette:
         req = json.loads(await _body(request) or b"{}")
         ttl_s = min(float(req.get("ttl_s", 3600)), MAX_TOKEN_TTL_S)
         scope = str(req.get("scope", "r"))
-        if scope not in tokens.SCOPES:
+        if scope not in tokens.SCOPES:  # "d": only for a listener the agent runs
             raise SpecError(f"unknown scope {scope!r}")
         expires_at = time.time() + ttl_s
         return JSONResponse(
@@ -239,4 +260,6 @@ def build_app(root: Path, secret: bytes) -> Starlette:
         pull_status,
         Route("/v1/health", health),
     ]
+    if data_listener:
+        routes = [r for r in routes if r.path in (*DATA_ROUTES, "/v1/health")]
     return Starlette(routes=routes)

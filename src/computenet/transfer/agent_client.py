@@ -28,6 +28,7 @@ from computenet.transfer.endpoint import BatchItem, Endpoint, Entry, FileStat, P
 from computenet.transfer.tls import pinned_context
 
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+DATA_TOKEN_TTL_S = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,27 @@ class AgentAccess:
     url: str
     token: str
     fingerprint: str
+    #: the agent's plain data listener (integrity-only copies), when it runs one
+    data_url: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AgentAccess:
         try:
-            return cls(str(data["url"]), str(data["token"]), str(data["fingerprint"]))
+            data_url = data.get("data_url")
+            return cls(
+                str(data["url"]),
+                str(data["token"]),
+                str(data["fingerprint"]),
+                str(data_url) if data_url else None,
+            )
         except KeyError as exc:
             raise errors.ConfigError(f"agent info lacks {exc.args[0]!r}") from exc
 
     def to_dict(self) -> dict[str, str]:
-        return {"url": self.url, "token": self.token, "fingerprint": self.fingerprint}
+        out = {"url": self.url, "token": self.token, "fingerprint": self.fingerprint}
+        if self.data_url:
+            out["data_url"] = self.data_url
+        return out
 
 
 class AgentEndpoint(Endpoint):
@@ -59,8 +71,18 @@ class AgentEndpoint(Endpoint):
         name: str = "agent",
         parallel: int = 4,
         timeout_s: float = 300.0,
+        integrity_only: bool = False,
     ) -> None:
+        """``integrity_only``: chunks and batches go to the agent's plain data
+        listener (BLAKE3-checked, not encrypted) with a data token minted over TLS;
+        every other call stays on TLS."""
+        if integrity_only and not access.data_url:
+            raise errors.ConfigError(
+                f"agent {name} runs no data listener (cnet agent --data-listen) "
+                "for integrity-only copies"
+            )
         self.access = access
+        self.integrity_only = integrity_only
         self.name = name
         self._parallel = parallel
         self._timeout_s = timeout_s
@@ -93,16 +115,36 @@ class AgentEndpoint(Endpoint):
                     ),
                     **common,
                 )
-                self._bulk = httpx2.Client(
-                    transport=httpx2.HTTPTransport(
-                        verify=ctx, limits=limits, socket_options=NODELAY
-                    ),
-                    **common,
-                )
+                if self.integrity_only:
+                    self._bulk = await self._data_client(limits)
+                else:
+                    self._bulk = httpx2.Client(
+                        transport=httpx2.HTTPTransport(
+                            verify=ctx, limits=limits, socket_options=NODELAY
+                        ),
+                        **common,
+                    )
                 self._pool = ThreadPoolExecutor(
                     max_workers=self._parallel + 2, thread_name_prefix="cnet-agent"
                 )
             return self._client
+
+    async def _data_client(self, limits: httpx2.Limits) -> httpx2.Client:
+        """The plain-HTTP client for bulk bytes, with a data token (scope ``d``: the
+        agent's TLS listener refuses it, so seeing it on the wire opens no control
+        route). Called with the TLS client made, under the lock."""
+        assert self._client is not None and self.access.data_url
+        body = json.dumps({"ttl_s": DATA_TOKEN_TTL_S, "scope": "d"}).encode()
+        resp = await self._client.post("/tokens", content=body)
+        if resp.status_code >= 400:
+            raise errors.from_dict(resp.json())
+        token = str(resp.json()["token"])
+        return httpx2.Client(
+            base_url=self.access.data_url.rstrip("/") + "/v1",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=httpx2.Timeout(self._timeout_s, connect=15.0),
+            transport=httpx2.HTTPTransport(limits=limits, socket_options=NODELAY),
+        )
 
     async def close(self) -> None:
         if self._client is not None:

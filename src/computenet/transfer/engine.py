@@ -27,6 +27,7 @@ from computenet.transfer.ratelimit import RateLimiter
 
 Progress = Callable[[int], None]
 OnTotal = Callable[[int, int], None]  # (bytes_total, files), once the source is walked
+OnChunk = Callable[[str, int, str], None]  # (destination path, index, digest) once it passed
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class CopyOptions:
     chunk_bytes: int = chunks.DEFAULT_CHUNK_BYTES
     small_file_bytes: int = chunks.SMALL_FILE_BYTES
     retries: int = 3
+    #: integrity-only data path where the site allows it (read when endpoints open)
+    no_encrypt: bool = False
 
 
 @dataclass
@@ -95,8 +98,10 @@ class Copier:
         opts: CopyOptions,
         progress: Progress | None = None,
         on_total: OnTotal | None = None,
+        on_chunk: OnChunk | None = None,
     ) -> None:
         self.src, self.src_path, self.dst, self.dst_path = src, src_path, dst, dst_path
+        self.on_chunk = on_chunk or (lambda _p, _i, _d: None)
         self.opts = opts
         self.progress = progress or (lambda _n: None)
         self.on_total = on_total or (lambda _b, _f: None)
@@ -225,6 +230,7 @@ class Copier:
         ]
         for c in plan:
             if c not in todo:
+                self.on_chunk(dst_path, c.index, done[c.index])
                 self.progress(c.length)
         await asyncio.gather(*(self._send_chunk(src_path, dst_path, c, digests) for c in todo))
         after = await self.src.stat(src_path)
@@ -272,6 +278,7 @@ class Copier:
                     dst_path, c.index, c.offset, payload, dig, compressed=compressed
                 )
                 self.result.bytes_sent += len(payload)
+                self.on_chunk(dst_path, c.index, dig)
 
             await self._retry(write, on_integrity=self._count_resend)
         if count:
@@ -293,6 +300,7 @@ class Copier:
             raise self._changed(src_path)
         digests[c.index] = str(dig)
         self.result.bytes_sent += c.length
+        self.on_chunk(dst_path, c.index, str(dig))
 
     def _count_resend(self) -> None:
         self.result.chunks_resent += 1
@@ -385,6 +393,7 @@ async def copy(
     opts: CopyOptions | None = None,
     progress: Progress | None = None,
     on_total: OnTotal | None = None,
+    on_chunk: OnChunk | None = None,
 ) -> CopyResult:
     """Copy ``src_path`` on ``src`` to ``dst_path`` on ``dst`` (see ``target_path``).
 
@@ -398,4 +407,5 @@ async def copy(
         from computenet.transfer.pull import third_party_copy
 
         return await third_party_copy(src, src_path, dst, dst_path, opts, progress, on_total)
-    return await Copier(src, src_path, dst, dst_path, opts, progress, on_total).run()
+    copier = Copier(src, src_path, dst, dst_path, opts, progress, on_total, on_chunk)
+    return await copier.run()

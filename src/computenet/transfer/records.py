@@ -70,7 +70,9 @@ def remove_site(session: Session, name: str) -> None:
     session.delete(get_site(session, name))
 
 
-def transfer_dict(row: TransferRow, events: list[TransferEventRow] | None = None) -> dict[str, Any]:
+def transfer_dict(
+    row: TransferRow, events: list[TransferEventRow] | None = None, *, manifest: bool = False
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": row.id,
         "owner": row.owner,
@@ -88,7 +90,15 @@ def transfer_dict(row: TransferRow, events: list[TransferEventRow] | None = None
         "error": row.error,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
+        "runner": row.runner,
+        "bytes_done": row.bytes_done,
+        "cancel_requested": bool(row.cancel_requested),
+        "chunks_verified": sum(
+            len(c) for c in (row.manifest or {}).values() if isinstance(c, dict)
+        ),
     }
+    if manifest:
+        out["manifest"] = row.manifest or {}
     if events is not None:
         out["events"] = [
             {"time": e.time, "state": e.state, "message": e.message, "bytes_sent": e.bytes_sent}
@@ -107,6 +117,7 @@ def create_transfer(
     options: dict[str, Any],
     job_id: str | None = None,
     direction: str | None = None,
+    runner: str | None = None,
     now: float | None = None,
 ) -> TransferRow:
     now = time.time() if now is None else now
@@ -125,6 +136,9 @@ def create_transfer(
         files=0,
         created_at=now,
         updated_at=now,
+        runner=runner,
+        bytes_done=0,
+        cancel_requested=False,
     )
     session.add(row)
     session.flush()  # the event's foreign key needs the row first (no ORM relationship)
@@ -140,8 +154,20 @@ def create_transfer(
     return row
 
 
+ID_PREFIX_MIN = 8
+
+
 def get_transfer(session: Session, transfer_id: str, *, user: str | None = None) -> TransferRow:
+    """By id, or by a prefix of at least ``ID_PREFIX_MIN`` characters naming one transfer
+    (``cnet transfers`` shows 12)."""
     row = session.get(TransferRow, transfer_id)
+    if row is None and ID_PREFIX_MIN <= len(transfer_id) < 32 and transfer_id.isalnum():
+        found = list(
+            session.scalars(
+                select(TransferRow).where(TransferRow.id.startswith(transfer_id)).limit(2)
+            )
+        )
+        row = found[0] if len(found) == 1 else None
     if row is None:
         raise NotFoundError(f"no transfer {transfer_id!r}")
     if user is not None and row.owner != user:
@@ -204,4 +230,89 @@ def list_transfers(
         stmt = stmt.where(TransferRow.owner == user)
     if job_id is not None:
         stmt = stmt.where(TransferRow.job_id == job_id)
+    return list(session.scalars(stmt))
+
+
+def progress(
+    session: Session,
+    row: TransferRow,
+    *,
+    bytes_done: int,
+    bytes_total: int,
+    files: int,
+    manifest: dict[str, Any],
+    now: float | None = None,
+) -> None:
+    """A running copy's progress (no event: ``updated_at`` is its heartbeat)."""
+    if row.state != "running":
+        return
+    row.bytes_done, row.bytes_total, row.files = bytes_done, bytes_total, files
+    row.manifest = manifest
+    row.updated_at = time.time() if now is None else now
+
+
+def request_cancel(session: Session, row: TransferRow, *, now: float | None = None) -> None:
+    """Ask the server running ``row`` to stop it (``ConflictError`` once it ended)."""
+    if row.state != "running":
+        raise ConflictError(f"transfer {row.id} already {row.state}")
+    if not is_server_run(row):
+        raise ConflictError(
+            f"transfer {row.id} is run by the command that started it; stop that command"
+        )
+    row.cancel_requested = True
+    session.add(
+        TransferEventRow(
+            transfer_id=row.id,
+            time=time.time() if now is None else now,
+            state="running",
+            message="cancel requested",
+            bytes_sent=row.bytes_sent,
+        )
+    )
+
+
+def reopen(
+    session: Session,
+    row: TransferRow,
+    *,
+    runner: str,
+    options: dict[str, Any] | None = None,
+    now: float | None = None,
+) -> TransferRow:
+    """Run an ended server copy again with ``resume`` (verified chunks are kept);
+    ``options`` replace some of the copy's options (say, lift a bandwidth cap)."""
+    if not is_server_run(row):
+        raise ConflictError(
+            f"transfer {row.id} was run by a command, not the server; run `cnet cp --resume` again"
+        )
+    if row.state == "running":
+        raise ConflictError(f"transfer {row.id} is running")
+    if row.state == "completed":
+        raise ConflictError(f"transfer {row.id} completed; nothing to resume")
+    now = time.time() if now is None else now
+    row.state, row.error, row.result = "running", None, None
+    row.cancel_requested = False
+    row.options = {**dict(row.options), **(options or {}), "resume": True}
+    row.runner = runner
+    row.updated_at = now
+    session.add(
+        TransferEventRow(
+            transfer_id=row.id, time=now, state="running", message="resumed", bytes_sent=0
+        )
+    )
+    return row
+
+
+SERVER_RUNNER = "server:"
+
+
+def is_server_run(row: TransferRow) -> bool:
+    return bool(row.runner and row.runner.startswith(SERVER_RUNNER))
+
+
+def running_server_transfers(session: Session) -> list[TransferRow]:
+    """Server copies marked running (some may have lost their server)."""
+    stmt = select(TransferRow).where(
+        TransferRow.state == "running", TransferRow.runner.startswith(SERVER_RUNNER)
+    )
     return list(session.scalars(stmt))

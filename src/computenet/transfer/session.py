@@ -20,18 +20,26 @@ class ApiClient(Protocol):
     def post(self, path: str, json: Any = None) -> Any: ...
 
 
-def endpoint_for(client: ApiClient, loc: Location, parallel: int) -> Endpoint:
+def endpoint_for(
+    client: ApiClient, loc: Location, parallel: int, no_encrypt: bool = False
+) -> Endpoint:
     if loc.site is None:
         return LocalEndpoint(None)
     access = client.post(f"/sites/{loc.site}/access")
-    return open_endpoint(loc.site, str(access["kind"]), dict(access["config"]), parallel=parallel)
+    return open_endpoint(
+        loc.site,
+        str(access["kind"]),
+        dict(access["config"]),
+        parallel=parallel,
+        no_encrypt=no_encrypt,
+    )
 
 
-async def _resolve(client: ApiClient, loc: Location, parallel: int) -> Endpoint | BaseException:
+async def _resolve(client: ApiClient, loc: Location, opts: CopyOptions) -> Endpoint | BaseException:
     import asyncio
 
     try:
-        return await asyncio.to_thread(endpoint_for, client, loc, parallel)
+        return await asyncio.to_thread(endpoint_for, client, loc, opts.parallel, opts.no_encrypt)
     except Exception as exc:  # raised after the record exists, so the failure is recorded
         return exc
 
@@ -59,6 +67,7 @@ async def run_copy(
         "limit_bytes_per_s": opts.limit_bytes_per_s,
         "compress": opts.compress,
         "checksum_only": opts.checksum_only,
+        "no_encrypt": opts.no_encrypt,
     }
     # the record and both sites' access details are independent server calls: one wait
     record, s_end, d_end = await asyncio.gather(
@@ -67,8 +76,8 @@ async def run_copy(
             "/transfers",
             {"source": str(src_loc), "dest": str(dst_loc), "options": options},
         ),
-        _resolve(client, src_loc, opts.parallel),
-        _resolve(client, dst_loc, opts.parallel),
+        _resolve(client, src_loc, opts),
+        _resolve(client, dst_loc, opts),
     )
     path = f"/transfers/{record['id']}/events"
     try:

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from computenet.errors import AuthError, ForbiddenError
 
-SCOPES = ("rw", "r")
+#: ``rw`` and ``r`` work on the agent's TLS listener; ``d`` (data) only on its plain
+#: data listener (integrity-only copies), so a token seen in clear there opens
+#: no control route
+SCOPES = ("rw", "r", "d")
 
 
 def load_secret(state_dir: Path) -> bytes:
@@ -45,8 +48,12 @@ def mint(secret: bytes, *, expires_at: float, scope: str = "rw") -> str:
     return f"{body}.{_mac(secret, body)}"
 
 
-def check(secret: bytes, token: str, *, now: float, need_write: bool) -> str:
-    """The token's scope, or ``AuthError`` (bad or expired) / ``ForbiddenError``."""
+def check(
+    secret: bytes, token: str, *, now: float, need_write: bool, data_listener: bool = False
+) -> str:
+    """The token's scope, or ``AuthError`` (bad or expired) / ``ForbiddenError``.
+    ``data_listener``: the request came to the plain data listener, which takes
+    data tokens only (and the TLS listener takes none)."""
     body, _, mac = token.rpartition(".")
     expected = _mac(secret, body)
     # compare_digest on equal-length ASCII: no early exit on the first wrong byte
@@ -61,6 +68,12 @@ def check(secret: bytes, token: str, *, now: float, need_write: bool) -> str:
         raise AuthError("malformed agent token")
     if now >= expires_at:
         raise AuthError("agent token expired")
-    if need_write and scope != "rw":
+    if data_listener != (scope == "d"):
+        raise ForbiddenError(
+            "a data token works only on the agent's data listener"
+            if scope == "d"
+            else "the agent's data listener takes only data tokens"
+        )
+    if need_write and scope == "r":
         raise ForbiddenError("read-only agent token")
     return scope

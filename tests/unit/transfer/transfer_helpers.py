@@ -116,14 +116,17 @@ class Agent:
         self.proc.wait(10)
 
 
-def start_agent(root: Path, info_file: Path, listen: str = "127.0.0.1:0") -> Agent:
+def start_agent(
+    root: Path, info_file: Path, listen: str = "127.0.0.1:0", data_listen: str | None = None
+) -> Agent:
     info_file.unlink(missing_ok=True)
     code = (
         "import sys; from pathlib import Path; from computenet.transfer.agent import serve;"
-        "serve(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]))"
+        "serve(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), None, *sys.argv[4:])"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(root), listen, str(info_file)],
+        [sys.executable, "-c", code, str(root), listen, str(info_file)]
+        + ([data_listen] if data_listen else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
