@@ -115,6 +115,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/clusters"): Rule(READ, Who.USER),
     ("POST", "/api/v1/clusters"): Rule(MANAGE, Who.ADMIN),
     ("DELETE", "/api/v1/clusters/{name}"): Rule(MANAGE, Who.ADMIN),
+    ("GET", "/api/v1/capacity"): Rule(READ, Who.USER),
     # sign-in, tokens, users
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/oidc"): PUBLIC,

@@ -195,6 +195,27 @@ class Client(TenancyCalls):
     def clusters(self) -> list[dict[str, Any]]:
         return list(self.get("/clusters")["clusters"])
 
+    def capacity(
+        self,
+        shapes: Sequence[str] = (),
+        horizons: Sequence[str | float] = (),
+        *,
+        curve: bool = False,
+    ) -> Any:
+        """Total scale, derived peak, sustained benchmark figures and callable
+        scale per cluster, partition and network (see docs/capacity.md).
+
+        ``shapes``: ``node``, ``cpus=N`` or ``gpus=N`` with optional
+        ``mem=SIZE`` and ``time=LIMIT``; ``horizons``: ``10m``, ``1h``, ``24h``
+        or seconds (0 to 7 days); ``curve`` adds points from now to 24 h. A
+        bad shape or horizon raises ``SpecError``."""
+        params: dict[str, Any] = {
+            "shape": list(shapes),
+            "horizon": [str(h) for h in horizons],
+            "curve": curve,
+        }
+        return self.get("/capacity", params)
+
     # ----- the application catalogue --------------------------------------
     def apps(self) -> list[dict[str, Any]]:
         """The catalogue's applications (one summary each)."""

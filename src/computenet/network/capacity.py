@@ -245,9 +245,12 @@ def callable_scale(
     pools: Sequence[PoolView] = (),
 ) -> list[CallableScale]:
     """Per partition of ``view`` and per horizon: the largest job of
-    ``shape`` the broker's forecast starts by ``now + horizon``."""
+    ``shape`` the broker's forecast starts by ``now + horizon`` (``now`` is
+    the snapshot's time when that is later: the queue is known as of then)."""
     out: list[CallableScale] = []
     info = view.info
+    if view.snapshot is not None:
+        now = max(now, view.snapshot.time)
     for p in info.partitions:
         pool = next((x for x in pools if x.partition == p.name), None)
         out.extend(_partition(view, p, shape, horizons, now, pool))
