@@ -32,6 +32,7 @@ OPTIONAL_ROUTERS = (
     "apps",
     "pools",
     "capacity",
+    "bench",
 )
 
 

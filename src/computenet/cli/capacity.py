@@ -89,7 +89,7 @@ def print_capacity(data: dict[str, Any]) -> None:
                     b["benchmark"],
                     b["figure_text"],
                     "-" if b.get("efficiency") is None else f"{100 * b['efficiency']:.1f}%",
-                    str(b["nodes"]),
+                    "-" if b["nodes"] is None else str(b["nodes"]),
                     b["date"],
                 )
             notes.append(f"{c['name']}/{p['name']} peak: {p['peak']['derivation']}")

@@ -43,6 +43,7 @@ MODULES = (
     "tokens",
     "pools",
     "capacity",
+    "bench",
 )
 
 

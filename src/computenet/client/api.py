@@ -256,6 +256,34 @@ class Client(TenancyCalls):
         params = {k: v for k, v in (("since", since), ("until", until), ("app", app)) if v}
         return self.get("/reports/apps", params)
 
+    # ----- benchmark runs -----------------------------------------------------
+    def bench_run(
+        self,
+        benchmark: str,
+        *,
+        cluster: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        options: Sequence[str] = (),
+    ) -> Any:
+        """Submit an ``hpl`` or ``stream`` benchmark job: ``{"run", "job"}``.
+        An unknown benchmark raises ``SpecError``, an unknown cluster
+        ``NotFoundError``; a cluster without the binary refuses it (embedded)
+        or the run settles as failed."""
+        body = {
+            "benchmark": benchmark,
+            "cluster": cluster,
+            "params": dict(params or {}),
+            "options": list(options),
+        }
+        return self.post("/bench/runs", body)
+
+    def bench_runs(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Benchmark runs, newest first, each settled if its job has ended."""
+        return list(self.get("/bench/runs", {"limit": limit})["runs"])
+
+    def bench_run_status(self, run_id: int) -> Any:
+        return self.get(f"/bench/runs/{run_id}")
+
     def pools(self) -> list[dict[str, Any]]:
         return list(self.get("/pools")["pools"])
 

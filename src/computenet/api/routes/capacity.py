@@ -32,4 +32,9 @@ async def capacity(
 
 
 async def _sustained(runtime: Runtime) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    return {}
+    from computenet.core import bench
+
+    with runtime.store.session() as s:
+        bench.settle(s, runtime.controller.clusters.infos(), runtime.clock.now())
+    with runtime.store.session() as s:
+        return bench.latest(s)
