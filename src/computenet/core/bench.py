@@ -26,14 +26,18 @@ from sqlalchemy.orm import Session
 from computenet.clusters.embedded.host_cpu import host_cpu
 from computenet.errors import NotFoundError, SpecError
 from computenet.model import ClusterInfo, JobState, NodeType
+from computenet.network.bench_speed import BenchSample, BenchSpeed, bench_speeds
 from computenet.network.peak import GPU_FP64_TFLOPS
 from computenet.store import app_figures
+from computenet.store.db import Store
 from computenet.store.tables import JobRow
 from computenet.store.tables_bench import BenchRunRow
 
 #: benchmark -> the figure's unit (the catalogue application has the same name)
 BENCHMARKS = {"hpl": "GFLOPS", "stream": "GB/s"}
 SUBMITTED, COMPLETED, FAILED = "submitted", "completed", "failed"
+#: completed runs the broker's speeds are taken from (newest first)
+SPEED_RUNS = 500
 
 
 def check_benchmark(name: str) -> str:
@@ -200,3 +204,26 @@ def latest(s: Session) -> dict[tuple[str, str], list[dict[str, Any]]]:
             if key in table:
                 out.setdefault((key[0], key[1]), []).append(table[key])
     return out
+
+
+def broker_speeds(
+    store: Store, infos: Sequence[ClusterInfo], now: float
+) -> dict[tuple[str, str], BenchSpeed]:
+    """Settle ended runs, then each partition's benchmark speed for the broker."""
+    configured = {(i.name, p.name): p.node_type.speed for i in infos for p in i.partitions}
+    with store.session() as s:
+        settle(s, infos, now)
+        stmt = (
+            select(BenchRunRow)
+            .where(BenchRunRow.state == COMPLETED)
+            .order_by(BenchRunRow.finished_at.desc(), BenchRunRow.id.desc())
+            .limit(SPEED_RUNS)
+        )
+        rows = list(s.scalars(stmt))
+    samples = [
+        BenchSample(
+            r.cluster or "", r.partition or "", r.benchmark, r.value or 0.0, r.unit, r.cpus or 0
+        )
+        for r in reversed(rows)
+    ]
+    return bench_speeds(samples, configured)

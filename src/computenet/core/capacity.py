@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from computenet.clusters.embedded.host_cpu import host_cpu
-from computenet.core import speeds
+from computenet.core import bench, speeds
 from computenet.network.capacity import (
     CURVE_HORIZONS_S,
     DEFAULT_HORIZONS_S,
@@ -79,7 +79,8 @@ async def report(
     latest benchmark results (``core.bench.latest``)."""
     views = await ctrl.clusters.views(with_snapshots=True)
     now = ctrl.clock.now()
-    views = speeds.with_speed(views, ctrl.speed, ctrl.app_speed)
+    benched = bench.broker_speeds(ctrl.store, ctrl.clusters.infos(), now)
+    views = speeds.with_speed(views, ctrl.speed, ctrl.app_speed, benched)
     snapshots = {name: v.snapshot for name, v in views.items()}
     pool_views = ctrl.pools.views(snapshots) if ctrl.pools else {}
     sustained = sustained or {}

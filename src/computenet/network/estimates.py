@@ -47,7 +47,8 @@ def _units(per: str, fit: Fit) -> int:
 def runtime(spec: JobSpec, view: ClusterView, fit: Fit) -> tuple[float, str]:
     """Predicted run time and its source, best first: the measured speed of
     a catalogue application here, the factor learned from this app's runs,
-    from any app's runs, else the node type's configured speed."""
+    from any app's runs, the partition's speed measured by benchmark jobs,
+    else the node type's configured speed."""
     if spec.catalogue is not None and spec.app is not None:
         measured = view.app_speed.get(spec.app)
         if measured is not None and _units(measured.per, fit) > 0:
@@ -60,6 +61,9 @@ def runtime(spec: JobSpec, view: ClusterView, fit: Fit) -> tuple[float, str]:
             what = f"runs of {key}" if key != "*" else "runs"
             count = f"{runs} " if runs else ""
             return fit.time_limit_s / view.speed[key], f"learned from {count}{what}"
+    bench = view.bench_speed.get(fit.partition.name)
+    if bench is not None and bench.factor > 0:
+        return fit.time_limit_s / bench.factor, bench.describe()
     speed = fit.partition.node_type.speed
     return fit.time_limit_s / speed, f"configured speed {speed:g}"
 

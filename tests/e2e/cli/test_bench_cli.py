@@ -41,6 +41,11 @@ def test_hpl_runs_as_a_job_and_shows_beside_peak(cnet: Any) -> None:
     part = next(c for c in data["clusters"] if c["name"] == "local-a")["partitions"][0]
     (shown,) = part["sustained"]
     assert shown["id"] == run["id"] and shown["figure_text"].endswith("GFLOPS")
+    # the broker now takes local-a's measured speed in place of the configured one
+    preview = as_json(cnet("submit", "--test-only", "--json", "--wrap", "true", "--time=10"))
+    cands = {c["cluster"]: c for c in preview["placement"]["candidates"]}
+    assert cands["local-a"]["speed_source"].startswith("benchmark: hpl")
+    assert cands["local-b"]["speed_source"] == "configured speed 0.8"
 
 
 def test_a_failed_benchmark_is_recorded_as_failed_never_a_number(cnet: Any) -> None:
