@@ -50,6 +50,9 @@ class PartitionConfig(BaseModel):
     arch: str = "x86_64"
     features: list[str] = []
     speed: float = 1.0
+    #: nominal clock and FLOPs per cycle per core (peak FLOPS; embedded: read from the host)
+    clock_ghz: float | None = Field(default=None, gt=0, le=20)
+    flops_per_cycle: int | None = Field(default=None, ge=1, le=256)
     max_time_s: int | None = None
     default: bool = False
     price_per_core_hour: float = 0.0
@@ -70,6 +73,8 @@ class PartitionConfig(BaseModel):
                 arch=self.arch,
                 features=tuple(self.features),
                 speed=self.speed,
+                clock_ghz=self.clock_ghz,
+                flops_per_cycle=self.flops_per_cycle,
             ),
             nodes=self.nodes,
             max_time_s=self.max_time_s,

@@ -115,6 +115,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/clusters"): Rule(READ, Who.USER),
     ("POST", "/api/v1/clusters"): Rule(MANAGE, Who.ADMIN),
     ("DELETE", "/api/v1/clusters/{name}"): Rule(MANAGE, Who.ADMIN),
+    ("GET", "/api/v1/capacity"): Rule(READ, Who.USER),
+    ("POST", "/api/v1/bench/runs"): Rule(SUBMIT, Who.USER),  # + the account's role, as a job
+    ("GET", "/api/v1/bench/runs"): Rule(READ, Who.USER),
+    ("GET", "/api/v1/bench/runs/{run_id}"): Rule(READ, Who.USER),
     # sign-in, tokens, users
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/oidc"): PUBLIC,

@@ -42,6 +42,8 @@ MODULES = (
     "projects",
     "tokens",
     "pools",
+    "capacity",
+    "bench",
 )
 
 

@@ -239,6 +239,27 @@ class Client(TenancyCalls):
     def clusters(self) -> list[dict[str, Any]]:
         return list(self.get("/clusters")["clusters"])
 
+    def capacity(
+        self,
+        shapes: Sequence[str] = (),
+        horizons: Sequence[str | float] = (),
+        *,
+        curve: bool = False,
+    ) -> Any:
+        """Total scale, derived peak, sustained benchmark figures and callable
+        scale per cluster, partition and network (see docs/capacity.md).
+
+        ``shapes``: ``node``, ``cpus=N`` or ``gpus=N`` with optional
+        ``mem=SIZE`` and ``time=LIMIT``; ``horizons``: ``10m``, ``1h``, ``24h``
+        or seconds (0 to 7 days); ``curve`` adds points from now to 24 h. A
+        bad shape or horizon raises ``SpecError``."""
+        params: dict[str, Any] = {
+            "shape": list(shapes),
+            "horizon": [str(h) for h in horizons],
+            "curve": curve,
+        }
+        return self.get("/capacity", params)
+
     # ----- the application catalogue --------------------------------------
     def apps(self) -> list[dict[str, Any]]:
         """The catalogue's applications (one summary each)."""
@@ -278,6 +299,34 @@ class Client(TenancyCalls):
         """Runs, median figure and costs per application, cluster and partition."""
         params = {k: v for k, v in (("since", since), ("until", until), ("app", app)) if v}
         return self.get("/reports/apps", params)
+
+    # ----- benchmark runs -----------------------------------------------------
+    def bench_run(
+        self,
+        benchmark: str,
+        *,
+        cluster: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        options: Sequence[str] = (),
+    ) -> Any:
+        """Submit an ``hpl`` or ``stream`` benchmark job: ``{"run", "job"}``.
+        An unknown benchmark raises ``SpecError``, an unknown cluster
+        ``NotFoundError``; a cluster without the binary refuses it (embedded)
+        or the run settles as failed."""
+        body = {
+            "benchmark": benchmark,
+            "cluster": cluster,
+            "params": dict(params or {}),
+            "options": list(options),
+        }
+        return self.post("/bench/runs", body)
+
+    def bench_runs(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Benchmark runs, newest first, each settled if its job has ended."""
+        return list(self.get("/bench/runs", {"limit": limit})["runs"])
+
+    def bench_run_status(self, run_id: int) -> Any:
+        return self.get(f"/bench/runs/{run_id}")
 
     def pools(self) -> list[dict[str, Any]]:
         return list(self.get("/pools")["pools"])

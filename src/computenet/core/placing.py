@@ -47,8 +47,11 @@ async def place_pending(ctrl: Controller) -> None:
         ready = ready_jobs(ctrl, s, pending)
     if not ready:
         return
+    from computenet.core import bench
+
+    benched = bench.broker_speeds(ctrl.store, ctrl.clusters.infos(), ctrl.clock.now())
     views = speeds.with_speed(
-        await ctrl.clusters.views(with_snapshots=True), ctrl.speed, ctrl.app_speed
+        await ctrl.clusters.views(with_snapshots=True), ctrl.speed, ctrl.app_speed, benched
     )
     pools = ctrl.pools.views({n: v.snapshot for n, v in views.items()}) if ctrl.pools else {}
     for job_id in ready:

@@ -9,11 +9,14 @@ at a cluster usually end early too, so their time limits in the snapshot
 are shortened by the cluster's factor for any app: the predicted start
 behind them moves forward by the same measure. Catalogue applications'
 measured speeds (``network.app_speed``, fed by ``core.app_figures``) go
-into the views beside the factors and take precedence for their runs.
+into the views beside the factors and take precedence for their runs;
+partitions' speeds measured by benchmark jobs (``network.bench_speed``, fed
+by ``core.bench``) replace configured factors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +25,7 @@ from sqlalchemy import select
 from computenet.model import JobSpec, JobState, Snapshot, SnapshotJob
 from computenet.network import ClusterView
 from computenet.network.app_speed import AppSpeedModel
+from computenet.network.bench_speed import BenchSpeed
 from computenet.network.speed import ANY_APP, SpeedModel
 from computenet.store.db import Store
 from computenet.store.tables import AttemptRow, JobRow
@@ -79,15 +83,22 @@ def _shortened(snap: Snapshot, factor: float) -> Snapshot:
 
 
 def with_speed(
-    views: dict[str, Any], model: SpeedModel, measured: AppSpeedModel | None = None
+    views: dict[str, Any],
+    model: SpeedModel,
+    measured: AppSpeedModel | None = None,
+    bench: Mapping[tuple[str, str], BenchSpeed] | None = None,
 ) -> dict[str, Any]:
     """The views with each cluster's learned factors (and how many runs each
-    rests on), catalogue applications' measured speeds from ``measured``, and
-    its queue's limits shortened by its any-app factor when that is above 1."""
+    rests on), catalogue applications' measured speeds from ``measured``,
+    partitions' benchmark speeds from ``bench``, and its queue's limits
+    shortened by its any-app factor when that is above 1."""
     out: dict[str, Any] = {}
     for name, view in views.items():
         factors = model.factors(name)
         apps = measured.measured(name) if measured is not None else {}
+        benched = {p: b for (c, p), b in (bench or {}).items() if c == name}
+        if benched and isinstance(view, ClusterView):
+            view = replace(view, bench_speed=benched)
         if not (factors or apps) or not isinstance(view, ClusterView):
             out[name] = view
             continue

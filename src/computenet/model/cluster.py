@@ -19,6 +19,8 @@ class NodeType:
     arch: str = "x86_64"
     features: tuple[str, ...] = ()
     speed: float = 1.0  # relative speed; run time = requested / speed
+    clock_ghz: float | None = None  # nominal core clock, for the derived peak
+    flops_per_cycle: int | None = None  # double-precision FLOPs per core per cycle
 
     @property
     def cpus(self) -> int:

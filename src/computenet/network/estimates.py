@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from computenet.model import JobSpec, Snapshot
+from computenet.model import JobSpec, PartitionInfo, Snapshot
 from computenet.network.app_speed import units_of
 from computenet.network.feasibility import Fit
 from computenet.network.forecast import QueueForecast
@@ -47,7 +47,8 @@ def _units(per: str, fit: Fit) -> int:
 def runtime(spec: JobSpec, view: ClusterView, fit: Fit) -> tuple[float, str]:
     """Predicted run time and its source, best first: the measured speed of
     a catalogue application here, the factor learned from this app's runs,
-    from any app's runs, else the node type's configured speed."""
+    from any app's runs, the partition's speed measured by benchmark jobs,
+    else the node type's configured speed."""
     if spec.catalogue is not None and spec.app is not None:
         measured = view.app_speed.get(spec.app)
         if measured is not None and _units(measured.per, fit) > 0:
@@ -60,11 +61,26 @@ def runtime(spec: JobSpec, view: ClusterView, fit: Fit) -> tuple[float, str]:
             what = f"runs of {key}" if key != "*" else "runs"
             count = f"{runs} " if runs else ""
             return fit.time_limit_s / view.speed[key], f"learned from {count}{what}"
+    bench = view.bench_speed.get(fit.partition.name)
+    if bench is not None and bench.factor > 0:
+        return fit.time_limit_s / bench.factor, bench.describe()
     speed = fit.partition.node_type.speed
     return fit.time_limit_s / speed, f"configured speed {speed:g}"
 
 
 def _forecast(view: ClusterView, snapshot: Snapshot, fit: Fit) -> QueueForecast:
+    return partition_forecast(view, snapshot, fit.partition)
+
+
+def partition_forecast(
+    view: ClusterView,
+    snapshot: Snapshot,
+    partition: PartitionInfo,
+    capacity: int | None = None,
+) -> QueueForecast:
+    """The forecast of ``partition``'s queue in ``snapshot``, memoised per
+    snapshot object; ``capacity`` replaces the CPUs its nodes report (the
+    capacity a pool reaches once grown)."""
     entry = _FORECASTS.get(id(snapshot))
     if entry is None or entry[0] is not snapshot:
         entry = (snapshot, {})
@@ -72,8 +88,9 @@ def _forecast(view: ClusterView, snapshot: Snapshot, fit: Fit) -> QueueForecast:
         if len(_FORECASTS) > _FORECASTS_MAX:
             _FORECASTS.popitem(last=False)
     by_partition = entry[1]
-    name = fit.partition.name
-    forecast = by_partition.get(name)
+    name = partition.name
+    key = name if capacity is None else f"{name}\0{capacity}"
+    forecast = by_partition.get(key)
     if forecast is None:
         now = snapshot.time
         running = [
@@ -90,13 +107,14 @@ def _forecast(view: ClusterView, snapshot: Snapshot, fit: Fit) -> QueueForecast:
             for j in snapshot.pending
             if j.partition == name
         ]
-        live = [n for n in snapshot.nodes if n.partition == name]
-        if live:
-            capacity = sum(n.cpus for n in live if n.state not in ("down", "drained"))
-        else:
-            capacity = fit.partition.total_cpus
+        if capacity is None:
+            live = [n for n in snapshot.nodes if n.partition == name]
+            if live:
+                capacity = sum(n.cpus for n in live if n.state not in ("down", "drained"))
+            else:
+                capacity = partition.total_cpus
         forecast = QueueForecast(view.info.scheduler, pending, running, capacity, now)
-        by_partition[name] = forecast
+        by_partition[key] = forecast
     return forecast
 
 

@@ -11,6 +11,7 @@ from computenet.model import ClusterHealth, ClusterInfo, Snapshot
 
 if TYPE_CHECKING:
     from computenet.network.app_speed import MeasuredSpeed
+    from computenet.network.bench_speed import BenchSpeed
 
 
 class StartModel(Protocol):
@@ -27,6 +28,7 @@ class StartModel(Protocol):
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 _NONE: Mapping[str, int] = MappingProxyType({})
 _NO_FIGURES: Mapping[str, MeasuredSpeed] = MappingProxyType({})
+_NO_BENCH: Mapping[str, BenchSpeed] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,9 @@ class ClusterView:
     factor on this cluster (run time = requested / factor), ``speed_runs``
     to how many runs it was learned from. ``app_speed`` holds catalogue
     applications' measured speeds here, which take precedence for their
-    runs (``network.app_speed``).
+    runs (``network.app_speed``). ``bench_speed`` maps a partition to its
+    speed measured by benchmark jobs, which replaces the node type's
+    configured factor (``network.bench_speed``).
     ``bandwidth_bytes_per_s`` is the link to the job's data; None means the
     data is already there. ``budget_left`` None means unlimited.
     ``start_model`` (optional) replaces the snapshot replay for start times.
@@ -52,6 +56,7 @@ class ClusterView:
     speed: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     speed_runs: Mapping[str, int] = field(default_factory=lambda: _NONE)
     app_speed: Mapping[str, MeasuredSpeed] = field(default_factory=lambda: _NO_FIGURES)
+    bench_speed: Mapping[str, BenchSpeed] = field(default_factory=lambda: _NO_BENCH)
     bandwidth_bytes_per_s: float | None = None
     home: bool = False
     allowed: bool = True

@@ -13,6 +13,7 @@ for _name in (
     "tables_apps",
     "tables_tenancy",
     "tables_pools",
+    "tables_bench",
 ):
     try:
         importlib.import_module(f"computenet.store.{_name}")

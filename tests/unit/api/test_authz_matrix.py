@@ -299,6 +299,7 @@ DEFAULTS = {
     "scope": lambda w: "project",
     "table": lambda w: "usage_records",
     "token_id": lambda w: 1,
+    "run_id": lambda w: 1,
 }
 
 

@@ -11,7 +11,17 @@ import pytest
 from computenet.apps.catalogue import SHIPPED_DIR, CatalogueSource, load
 from computenet.errors import NotFoundError
 
-SHIPPED = {"gromacs", "lammps", "mpi", "openfoam", "python", "pytorch", "quantum-espresso"}
+SHIPPED = {
+    "gromacs",
+    "hpl",
+    "lammps",
+    "mpi",
+    "openfoam",
+    "python",
+    "pytorch",
+    "quantum-espresso",
+    "stream",
+}
 
 
 def test_every_shipped_application_loads_without_problems() -> None:

@@ -149,7 +149,7 @@ async def preview(spec: JobSpec, who: Principal, runtime: Runtime) -> dict[str, 
     may not use included), so the caller sees how the script was read and
     why nothing fits.
     """
-    from computenet.core import speeds
+    from computenet.core import bench, speeds
     from computenet.model import Candidate, Placement
     from computenet.network import WAITING_PREFIX, place
     from computenet.network.access import restrict
@@ -171,7 +171,8 @@ async def preview(spec: JobSpec, who: Principal, runtime: Runtime) -> dict[str, 
             "runnable": False,
         }
     access = runtime.tenancy.access(project)
-    views = speeds.with_speed(views, controller.speed, controller.app_speed)
+    benched = bench.broker_speeds(controller.store, controller.clusters.infos(), now)
+    views = speeds.with_speed(views, controller.speed, controller.app_speed, benched)
     usable = []
     refused = []
     for view in views.values():

@@ -33,6 +33,7 @@ from computenet.clusters.embedded.admission import (
     time_limit_of,
 )
 from computenet.clusters.embedded.allocator import NodePool
+from computenet.clusters.embedded.host_cpu import host_cpu, with_host_peak
 from computenet.clusters.embedded.records import Job, JobFiles
 from computenet.clusters.embedded.recovery import recover
 from computenet.clusters.embedded.runner import LaunchSettings, launch_job, outcome_of
@@ -138,7 +139,7 @@ class EmbeddedCluster(ClusterAdapter):
 
     # ----- the adapter ---------------------------------------------------
     async def info(self) -> ClusterInfo:
-        return self._config.to_info()
+        return with_host_peak(self._config.to_info(), host_cpu())
 
     def features(self) -> dict[str, str | None]:
         has_gpus = any(n.gpus for p in self._pools.values() for n in p.nodes)
