@@ -339,9 +339,27 @@ def why(job_id: str = typer.Argument(..., help="Job id."), as_json: bool = JSON_
     _print_placement(placement)
 
 
+def container_summary(spec: dict[str, Any]) -> str:
+    """``IMAGE, mounts SRC:DST[:ro] ..., workdir PATH`` of a spec dict."""
+    parts = [str(spec["container_image"])]
+    mounts = spec.get("container_mounts") or []
+    if mounts:
+        shown = ",".join(
+            f"{m['source']}:{m['target']}" + (":ro" if m.get("read_only") else "") for m in mounts
+        )
+        parts.append(f"mounts {shown}")
+    if spec.get("container_workdir"):
+        parts.append(f"workdir {spec['container_workdir']}")
+    return ", ".join(parts)
+
+
 def _print_spec(spec: dict[str, Any]) -> None:
     """How the script and options were read: every field that was given."""
     given = {k: v for k, v in spec.items() if v not in (None, [], False) and k != "ignored"}
+    for key in ("container_image", "container_mounts", "container_workdir"):
+        given.pop(key, None)
+    if spec.get("container_image"):
+        given["container"] = container_summary(spec)
     width = max((len(k) for k in given), default=0)
     print("parsed:")
     for key, value in given.items():
