@@ -22,6 +22,7 @@ are translated at the adapter boundary with ``raise ... from exc``.
     │   └── ClusterUnavailable the cluster did not answer (transient)
     ├── TransferError          data movement failed
     │   └── IntegrityError     a checksum did not match
+    ├── ImageError             a container image could not be built, found or started
     ├── StoreError             the database failed
     └── ServerError            the computenet server is unreachable or broke
 """
@@ -148,6 +149,12 @@ class TransferError(ComputeNetError):
 
 class IntegrityError(TransferError):
     code = "integrity"
+
+
+class ImageError(ComputeNetError):
+    code = "image"
+    http_status = 422
+    exit_code = 14
 
 
 class StoreError(ComputeNetError):
