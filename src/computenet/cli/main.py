@@ -42,6 +42,7 @@ MODULES = (
     "projects",
     "tokens",
     "pools",
+    "images",
 )
 
 

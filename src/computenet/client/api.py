@@ -77,10 +77,19 @@ class Client(TenancyCalls):
 
     # ----- generic -------------------------------------------------------
     def request(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        timeout_s: float | None = None,
     ) -> Any:
         try:
-            resp = self._http.request(method, path, params=params, json=json)
+            if timeout_s is None:
+                resp = self._http.request(method, path, params=params, json=json)
+            else:
+                resp = self._http.request(method, path, params=params, json=json, timeout=timeout_s)
         except httpx2.TimeoutException as exc:
             raise ServerError(f"computenet server at {self.url} did not answer in time") from exc
         except httpx2.TransportError as exc:
@@ -241,6 +250,25 @@ class Client(TenancyCalls):
     def pool_events(self, pool: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": limit} | ({"pool": pool} if pool else {})
         return list(self.get("/pools/events", params)["events"])
+
+    def images(self, site: str | None = None) -> list[dict[str, Any]]:
+        return list(self.get("/images", {"site": site} if site else None)["images"])
+
+    def build_image(
+        self, name: str, packages: Sequence[str], *, suite: str | None = None
+    ) -> dict[str, Any]:
+        """Build an image from Debian packages (waits for mmdebstrap: minutes)."""
+        body: dict[str, Any] = {"name": name, "packages": list(packages)}
+        if suite:
+            body["suite"] = suite
+        result: dict[str, Any] = self.request("POST", "/images", json=body, timeout_s=3600.0)
+        return result
+
+    def remove_image(self, name: str, site: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "DELETE", f"/images/{name}", params={"site": site} if site else None
+        )
+        return result
 
     def wait(
         self, job_id: int | str, *, timeout_s: float | None = None, poll_s: float = 0.2
