@@ -266,6 +266,8 @@ def show(
         print(f"{key:>14}: {fmt_time(job.get(key))}")
     for note in job.get("notes") or []:
         print(f"{'note':>14}: {note}")
+    if (job.get("spec") or {}).get("container_image"):
+        print(f"{'container':>14}: {container_summary(job['spec'])}")
     app = (job.get("spec") or {}).get("catalogue")
     if app:
         print(f"{'application':>14}: {app['name']} {app['version']}")
