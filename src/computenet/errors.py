@@ -191,6 +191,7 @@ ERRORS_BY_CODE: dict[str, type[ComputeNetError]] = {
         ClusterUnavailable,
         TransferError,
         IntegrityError,
+        ImageError,
         StoreError,
         ServerError,
     )

@@ -346,8 +346,12 @@ def container_summary(spec: dict[str, Any]) -> str:
     parts = [str(spec["container_image"])]
     mounts = spec.get("container_mounts") or []
     if mounts:
+        # a --test-only summary lists SRC:DST[:ro] texts, a stored spec mount objects
         shown = ",".join(
-            f"{m['source']}:{m['target']}" + (":ro" if m.get("read_only") else "") for m in mounts
+            m
+            if isinstance(m, str)
+            else f"{m['source']}:{m['target']}" + (":ro" if m.get("read_only") else "")
+            for m in mounts
         )
         parts.append(f"mounts {shown}")
     if spec.get("container_workdir"):

@@ -42,6 +42,39 @@ def check_packages(packages: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
+def unknown_packages(packages: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``packages`` this host's apt knows no installable version of: a
+    second's check before mmdebstrap spends a minute finding out. Nothing is
+    reported when the host has no package lists to ask."""
+    if not packages or shutil.which("apt-cache") is None:
+        return ()
+    lists = Path("/var/lib/apt/lists")
+    if not any(lists.glob("*_Packages*")):
+        return ()
+    try:
+        proc = subprocess.run(
+            ["apt-cache", "policy", *packages],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    known: set[str] = set()
+    current = None
+    for line in proc.stdout.splitlines():
+        if line and not line[0].isspace() and line.endswith(":"):
+            current = line[:-1].split(":", 1)[0]
+        elif (
+            current
+            and line.strip().startswith("Candidate:")
+            and line.split(":", 1)[1].strip() != "(none)"
+        ):
+            known.add(current)
+    return tuple(p for p in packages if p not in known)
+
+
 def mmdebstrap_argv(
     packages: tuple[str, ...], suite: str, target: Path, mirror: str | None = None
 ) -> list[str]:
@@ -75,6 +108,14 @@ def build_image(
     if shutil.which("mmdebstrap") is None:
         raise ImageError("mmdebstrap is not installed (Debian package mmdebstrap)")
     chosen = suite or host_suite()
+    if chosen == host_suite():
+        unknown = unknown_packages(wanted)
+        if unknown:
+            raise ImageError(
+                f"image {name}: no package {', '.join(unknown)} in {chosen} "
+                "(apt-cache on this host)",
+                packages=list(unknown),
+            )
     store.root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=store.root))
     try:

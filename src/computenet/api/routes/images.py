@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from computenet.api.deps import admin_user, current_user, get_runtime
 from computenet.containers import ImageStore, build_image
-from computenet.containers.store import NAME
+from computenet.containers.build import check_packages
+from computenet.containers.store import check_name
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
 
@@ -28,7 +29,7 @@ class BuildRequest(BaseModel):
     """An image from Debian packages (v1)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    name: str = Field(pattern=NAME.pattern)
+    name: str = Field(min_length=1, max_length=128)  # checked by check_name: a clear message
     packages: list[str] = Field(default_factory=list, max_length=200)
     suite: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{1,30}$")
 
@@ -55,6 +56,8 @@ async def build(
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     settings = runtime.settings
+    check_name(body.name)
+    check_packages(body.packages)
     record = await asyncio.to_thread(
         build_image,
         _store(runtime, None),
