@@ -3,7 +3,7 @@
 bubblewrap needs no daemon and no image format: it makes a mount namespace
 whose root is the image's unpacked root filesystem and execs the command.
 The container shares the host's network, PID and IPC namespaces, ``/tmp``
-and ``/dev/shm``: MPI ranks in separate containers, started by the host's
+and ``/dev`` (with ``/dev/shm``): MPI ranks in separate containers, started by the host's
 launcher, then reach each other and their launcher exactly as bare
 processes do. As a user other than root, bwrap uses a user namespace (the
 kernel must allow unprivileged ones); the job keeps its own uid inside.
@@ -148,11 +148,11 @@ def bwrap_argv(
         else:
             argv += ["--ro-bind", entry.path, where]
     argv += [
-        "--dev",
+        # the host's /dev, as Apptainer does: GPUs and interconnect devices
+        # stay reachable, and /dev/shm is shared by MPI ranks in other containers
+        "--dev-bind",
         "/dev",
-        "--bind",
-        "/dev/shm",
-        "/dev/shm",
+        "/dev",
         "--proc",
         "/proc",
         "--ro-bind",

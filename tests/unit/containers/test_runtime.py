@@ -101,7 +101,7 @@ def test_the_command_line_binds_the_image_read_only(tmp_path: Path, tarball: Pat
     assert "--symlink usr/bin /bin" in text
     # home and root are fresh, so the job's own directories can be bound there
     assert "--dir /home" in text and "--dir /root" in text and f"{rootfs}/root" not in text
-    assert "--bind /tmp /tmp" in text and "--bind /dev/shm /dev/shm" in text
+    assert "--bind /tmp /tmp" in text and "--dev-bind /dev /dev" in text
     assert "--bind /tmp/job" not in text  # already under /tmp
     assert "--bind /home/ana/work /home/ana/work" in text
     assert "--ro-bind /srv/in /in" in text and "--bind /srv/out /out" in text
