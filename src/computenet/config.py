@@ -337,6 +337,16 @@ class Settings(BaseSettings):
     oidc_audience: str | None = None
     oidc_jwks: str | None = None
     oidc_username_claim: str = "preferred_username"
+    #: container images: one store per site under this directory (default: data_dir/images)
+    image_dir: Path | None = None
+    #: the site whose store ``cnet image build`` fills; jobs elsewhere get a copy
+    image_site: str = "local"
+    #: the Debian suite and mirror images are built from (default: this host's suite
+    #: and mmdebstrap's default mirror)
+    image_suite: str | None = None
+    image_mirror: str | None = None
+    #: host paths under which --container-mounts may name a source
+    container_mount_roots: list[str] = ["/home", "/tmp", "/scratch"]
     clusters: list[ClusterConfig] = Field(default_factory=default_clusters)
 
     @classmethod
@@ -357,6 +367,10 @@ class Settings(BaseSettings):
     @cached_property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'computenet.db'}"
+
+    def image_root(self, site: str) -> Path:
+        """The directory of ``site``'s image store on this machine."""
+        return (self.image_dir or self.data_dir / "images") / site
 
     @property
     def token_file(self) -> Path:

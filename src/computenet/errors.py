@@ -22,6 +22,7 @@ are translated at the adapter boundary with ``raise ... from exc``.
     │   └── ClusterUnavailable the cluster did not answer (transient)
     ├── TransferError          data movement failed
     │   └── IntegrityError     a checksum did not match
+    ├── ImageError             a container image could not be built, found or started
     ├── StoreError             the database failed
     └── ServerError            the computenet server is unreachable or broke
 """
@@ -150,6 +151,12 @@ class IntegrityError(TransferError):
     code = "integrity"
 
 
+class ImageError(ComputeNetError):
+    code = "image"
+    http_status = 422
+    exit_code = 14
+
+
 class StoreError(ComputeNetError):
     code = "store"
     http_status = 503
@@ -184,6 +191,7 @@ ERRORS_BY_CODE: dict[str, type[ComputeNetError]] = {
         ClusterUnavailable,
         TransferError,
         IntegrityError,
+        ImageError,
         StoreError,
         ServerError,
     )

@@ -34,6 +34,7 @@ OPTIONAL_ROUTERS = (
     "pools",
     "capacity",
     "bench",
+    "images",
 )
 
 

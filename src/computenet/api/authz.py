@@ -182,6 +182,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/pools/events"): Rule(READ, Who.USER),
     ("POST", "/api/v1/pools/resume"): Rule(MANAGE, Who.ADMIN),
     ("POST", "/api/v1/pools/suspend"): Rule(MANAGE, Who.ADMIN),
+    # container images (docs/containers.md)
+    ("GET", "/api/v1/images"): Rule(READ, Who.USER),
+    ("POST", "/api/v1/images"): Rule(MANAGE, Who.ADMIN),
+    ("DELETE", "/api/v1/images/{name}"): Rule(MANAGE, Who.ADMIN),
 }
 
 #: (id of an APIRoute, method) -> its rule, filled as routers are mounted

@@ -266,6 +266,8 @@ def show(
         print(f"{key:>14}: {fmt_time(job.get(key))}")
     for note in job.get("notes") or []:
         print(f"{'note':>14}: {note}")
+    if (job.get("spec") or {}).get("container_image"):
+        print(f"{'container':>14}: {container_summary(job['spec'])}")
     app = (job.get("spec") or {}).get("catalogue")
     if app:
         print(f"{'application':>14}: {app['name']} {app['version']}")
@@ -339,9 +341,31 @@ def why(job_id: str = typer.Argument(..., help="Job id."), as_json: bool = JSON_
     _print_placement(placement)
 
 
+def container_summary(spec: dict[str, Any]) -> str:
+    """``IMAGE, mounts SRC:DST[:ro] ..., workdir PATH`` of a spec dict."""
+    parts = [str(spec["container_image"])]
+    mounts = spec.get("container_mounts") or []
+    if mounts:
+        # a --test-only summary lists SRC:DST[:ro] texts, a stored spec mount objects
+        shown = ",".join(
+            m
+            if isinstance(m, str)
+            else f"{m['source']}:{m['target']}" + (":ro" if m.get("read_only") else "")
+            for m in mounts
+        )
+        parts.append(f"mounts {shown}")
+    if spec.get("container_workdir"):
+        parts.append(f"workdir {spec['container_workdir']}")
+    return ", ".join(parts)
+
+
 def _print_spec(spec: dict[str, Any]) -> None:
     """How the script and options were read: every field that was given."""
     given = {k: v for k, v in spec.items() if v not in (None, [], False) and k != "ignored"}
+    for key in ("container_image", "container_mounts", "container_workdir"):
+        given.pop(key, None)
+    if spec.get("container_image"):
+        given["container"] = container_summary(spec)
     width = max((len(k) for k in given), default=0)
     print("parsed:")
     for key, value in given.items():

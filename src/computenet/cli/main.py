@@ -44,6 +44,7 @@ MODULES = (
     "pools",
     "capacity",
     "bench",
+    "images",
 )
 
 

@@ -101,7 +101,13 @@ class Client(TenancyCalls):
 
     # ----- generic -------------------------------------------------------
     def request(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        timeout_s: float | None = None,
     ) -> Any:
         """One call; an API error is raised as its computenet error.
 
@@ -112,7 +118,7 @@ class Client(TenancyCalls):
         to send a submission again is the caller's decision.
         """
         for retry in range(self.rate_limit_retries + 1):
-            resp = self._send(method, path, params, json)
+            resp = self._send(method, path, params, json, timeout_s)
             if resp.status_code != 429 or method != "GET" or retry == self.rate_limit_retries:
                 break
             wait = _retry_after_s(resp)
@@ -131,10 +137,17 @@ class Client(TenancyCalls):
         return orjson.loads(resp.content) if resp.content else None
 
     def _send(
-        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        timeout_s: float | None = None,
     ) -> httpx2.Response:
         try:
-            return self._http.request(method, path, params=params, json=json)
+            if timeout_s is None:
+                return self._http.request(method, path, params=params, json=json)
+            return self._http.request(method, path, params=params, json=json, timeout=timeout_s)
         except httpx2.TimeoutException as exc:
             raise ServerError(f"computenet server at {self.url} did not answer in time") from exc
         except httpx2.TransportError as exc:
@@ -334,6 +347,25 @@ class Client(TenancyCalls):
     def pool_events(self, pool: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": limit} | ({"pool": pool} if pool else {})
         return list(self.get("/pools/events", params)["events"])
+
+    def images(self, site: str | None = None) -> list[dict[str, Any]]:
+        return list(self.get("/images", {"site": site} if site else None)["images"])
+
+    def build_image(
+        self, name: str, packages: Sequence[str], *, suite: str | None = None
+    ) -> dict[str, Any]:
+        """Build an image from Debian packages (waits for mmdebstrap: minutes)."""
+        body: dict[str, Any] = {"name": name, "packages": list(packages)}
+        if suite:
+            body["suite"] = suite
+        result: dict[str, Any] = self.request("POST", "/images", json=body, timeout_s=3600.0)
+        return result
+
+    def remove_image(self, name: str, site: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "DELETE", f"/images/{name}", params={"site": site} if site else None
+        )
+        return result
 
     def wait(
         self, job_id: int | str, *, timeout_s: float | None = None, poll_s: float = 0.2

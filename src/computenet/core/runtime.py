@@ -72,7 +72,13 @@ def make_adapter(config: ClusterConfig, settings: Settings, clock: Clock) -> Clu
     if config.kind == "embedded":
         from computenet.clusters.embedded import EmbeddedCluster
 
-        return EmbeddedCluster(config, settings.state_dir / "clusters" / config.name, clock)
+        return EmbeddedCluster(
+            config,
+            settings.state_dir / "clusters" / config.name,
+            clock,
+            image_root=settings.image_root(config.site),
+            mount_roots=tuple(settings.container_mount_roots),
+        )
     if config.kind == "slurm":
         from computenet.clusters.slurm import SlurmCluster
 

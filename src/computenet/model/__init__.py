@@ -22,6 +22,7 @@ from computenet.model.spec import (
     Dependency,
     DependencyType,
     JobSpec,
+    Mount,
     Signal,
     Staging,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "DependencyType",
     "JobSpec",
     "JobState",
+    "Mount",
     "NodeSnapshot",
     "NodeType",
     "PartitionInfo",

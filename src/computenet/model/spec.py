@@ -60,6 +60,19 @@ class Staging:
 
 
 @dataclass(frozen=True)
+class Mount:
+    """One ``--container-mounts`` entry: a host path seen at ``target`` inside
+    the container (pyxis's ``SRC[:DST[:FLAGS]]``)."""
+
+    source: str
+    target: str
+    read_only: bool = False
+
+    def text(self) -> str:
+        return f"{self.source}:{self.target}" + (":ro" if self.read_only else "")
+
+
+@dataclass(frozen=True)
 class AppFigure:
     """How a catalogue run's performance figure is read from its output."""
 
@@ -193,6 +206,10 @@ class JobSpec:
     catalogue: AppRef | None = None  # set for jobs made from the application catalogue
     inputs: tuple[Staging, ...] = ()
     outputs: tuple[Staging, ...] = ()
+    # containers (pyxis's option names); None: the job runs on the host
+    container_image: str | None = None
+    container_mounts: tuple[Mount, ...] = ()
+    container_workdir: str | None = None
     # what we did with options the embedded cluster does not act on
     ignored: tuple[str, ...] = ()
     sbatch_args: tuple[str, ...] = ()  # command-line options as the user gave them
@@ -267,6 +284,7 @@ class JobSpec:
             data["signal"] = Signal(**data["signal"])
         for key in ("inputs", "outputs"):
             data[key] = tuple(Staging(**s) for s in data.get(key, ()))
+        data["container_mounts"] = tuple(Mount(**m) for m in data.get("container_mounts", ()))
         if data.get("catalogue") is not None:
             data["catalogue"] = AppRef.from_dict(data["catalogue"])
         for key in ("args", "clusters", "ignored", "sbatch_args"):

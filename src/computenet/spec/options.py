@@ -175,6 +175,9 @@ OPTIONS: tuple[OptionDef, ...] = (
     OptionDef("wrap", None, REQ, "command", H),
     # ----- the network's own options ------------------------------------
     OptionDef("app", None, REQ, "app", H, scope=NET),
+    OptionDef("container-image", None, REQ, "container_image", H, scope=NET),
+    OptionDef("container-mounts", None, REQ, "container_mounts", H, scope=NET),
+    OptionDef("container-workdir", None, REQ, "container_workdir", H, scope=NET),
     OptionDef("cpu-mode", None, REQ, "cpu_mode", H, scope=NET),
     OptionDef("hedge", None, REQ, "hedge", H, scope=NET),
     OptionDef("input-stage", None, REQ, "inputs", H, scope=NET, repeatable=True),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 import signal as signals
 from collections.abc import Mapping
 
 from computenet.errors import SpecError
-from computenet.model.spec import CpuMode, Signal, Staging
+from computenet.model.spec import CpuMode, Mount, Signal, Staging
 from computenet.spec.options import POLICIES
 from computenet.spec.units import parse_count
 
@@ -225,3 +226,65 @@ def parse_output_stage(text: str) -> Staging:
         )
     job_path, site, far_path = parts
     return Staging(site=site, path=far_path, dest=job_path)
+
+
+#: an image reference: a name in a site's image store (``mpi``, ``mpi:2``) or,
+#: for clusters with pyxis, a registry reference (``nvcr.io/hpc/app:24.1``)
+_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,255}$")
+_MOUNT_FLAGS = frozenset({"ro", "rw", "private", "rprivate", "slave", "rslave", "rbind", "bind"})
+
+
+def parse_image(text: str) -> str:
+    """``--container-image=IMAGE``."""
+    if not _IMAGE.match(text):
+        raise SpecError(
+            f"--container-image={text!r}: not an image name (letters, digits and _.:/@+-)",
+            option="container-image",
+        )
+    return text
+
+
+def parse_container_path(text: str) -> str:
+    """``--container-workdir=PATH``: an absolute path inside the container."""
+    if not text.startswith("/") or "\0" in text:
+        raise SpecError(
+            f"--container-workdir={text!r}: give an absolute path inside the container",
+            option="container-workdir",
+        )
+    return posixpath.normpath(text)
+
+
+def parse_mounts(text: str) -> tuple[Mount, ...]:
+    """``--container-mounts=SRC[:DST[:FLAGS]][,...]`` as pyxis reads it: DST
+    defaults to SRC, FLAGS are ``+``-separated (``ro``, ``rw``, propagation
+    names, which are accepted and have no further effect here)."""
+    mounts: list[Mount] = []
+    for item in text.split(","):
+        if not item:
+            continue
+        parts = item.split(":")
+        if len(parts) > 3:
+            raise SpecError(
+                f"--container-mounts: {item!r} is not SRC[:DST[:FLAGS]]",
+                option="container-mounts",
+            )
+        source = parts[0]
+        target = parts[1] if len(parts) > 1 and parts[1] else source
+        flags = parts[2].split("+") if len(parts) > 2 else []
+        unknown = [f for f in flags if f not in _MOUNT_FLAGS]
+        if unknown:
+            raise SpecError(
+                f"--container-mounts: unknown flag {unknown[0]!r} in {item!r} "
+                f"(known: {', '.join(sorted(_MOUNT_FLAGS))})",
+                option="container-mounts",
+            )
+        for path in (source, target):
+            if not path.startswith("/"):
+                raise SpecError(
+                    f"--container-mounts: {path!r} in {item!r} is not an absolute path",
+                    option="container-mounts",
+                )
+        mounts.append(Mount(posixpath.normpath(source), posixpath.normpath(target), "ro" in flags))
+    if not mounts:
+        raise SpecError("--container-mounts: no mount given", option="container-mounts")
+    return tuple(mounts)

@@ -326,6 +326,8 @@ def test_every_sbatch_option_parses() -> None:
         "input-stage": "s:/p",
         "output-stage": "p:s:/d",
         "threads-per-core": "1",
+        "container-mounts": "/data",
+        "container-workdir": "/work",
     }
     for opt in OPTIONS:
         if opt.name == "wrap":

@@ -65,6 +65,9 @@ def spec_summary(spec: JobSpec) -> dict[str, Any]:
         "cpu_mode": spec.cpu_mode.value if spec.cpu_mode else None,
         "clusters": list(spec.clusters) or None,
         "policy": spec.policy,
+        "container_image": spec.container_image,
+        "container_mounts": [m.text() for m in spec.container_mounts] or None,
+        "container_workdir": spec.container_workdir,
         "ignored": list(spec.ignored),
     }
 

@@ -39,6 +39,7 @@ from computenet.clusters.embedded.recovery import recover
 from computenet.clusters.embedded.runner import LaunchSettings, launch_job, outcome_of
 from computenet.clusters.embedded.views import UNLIMITED_S, snapshot_of, status_of, usage_of
 from computenet.config import ClusterConfig
+from computenet.containers.runtime import bwrap_path
 from computenet.errors import ClusterError, ConfigError, NotFoundError, SpecError
 from computenet.model import (
     AttemptRequest,
@@ -65,6 +66,8 @@ class EmbeddedCluster(ClusterAdapter):
         kill_grace_s: float = 5.0,
         mem_poll_s: float = 0.5,
         check_interval_s: float = 1.0,
+        image_root: Path | None = None,
+        mount_roots: tuple[str, ...] = (),
     ) -> None:
         self.name = config.name
         self._config = config
@@ -80,6 +83,8 @@ class EmbeddedCluster(ClusterAdapter):
             kill_grace_s=kill_grace_s,
             mem_poll_s=mem_poll_s,
             host_cpus=tuple(sorted(os.sched_getaffinity(0))),
+            image_root=image_root or Path(state_dir) / "images",
+            mount_roots=mount_roots,
         )
         self._check_interval_s = check_interval_s
         self._gpu_models = detect_gpus()
@@ -124,6 +129,7 @@ class EmbeddedCluster(ClusterAdapter):
             if self._thread is not None:
                 return
             launcher.install_srun(self._files.bin)
+            launcher.install_container_exec(self._files.bin)
             self._stop.clear()
             for job in self._jobs.values():
                 if job.state is JobState.RUNNING:
@@ -150,7 +156,7 @@ class EmbeddedCluster(ClusterAdapter):
             "cpu_mode_core": None,
             "cpu_mode_smt": None,
             "mpi": None if launcher.which_mpirun() else "mpirun is not installed here",
-            "containers": "the embedded cluster runs jobs on the host, not in containers",
+            "containers": None if bwrap_path() else "bubblewrap (bwrap) is not installed here",
             "exclusive": None,
             "signal": None,
             "reservation": "the embedded cluster has no advance reservations",

@@ -108,5 +108,23 @@ def install_srun(bin_dir: Path) -> Path:
     return target
 
 
+def install_container_exec(bin_dir: Path) -> Path:
+    """Write ``cn-container`` (runs a command in an image; see
+    ``containers/exec.py``) into ``bin_dir``, for ``srun`` and ``mpirun``."""
+    target = bin_dir / "cn-container"
+    text = (
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        "from computenet.containers.exec import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    if not target.exists() or target.read_text() != text:
+        tmp = bin_dir / f".cn-container.tmp.{os.getpid()}"
+        tmp.write_text(text)
+        tmp.chmod(0o755)
+        os.replace(tmp, target)
+    return target
+
+
 def which_mpirun() -> str | None:
     return shutil.which("mpirun")

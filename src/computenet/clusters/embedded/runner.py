@@ -19,6 +19,15 @@ from computenet.clusters.embedded.environment import (
     slurm_variables,
 )
 from computenet.clusters.embedded.records import Job, JobFiles, allocation_to_list
+from computenet.containers.runtime import (
+    bwrap_argv,
+    bwrap_path,
+    check_mounts,
+    check_starts,
+    interpreter,
+)
+from computenet.containers.store import ImageStore
+from computenet.errors import ComputeNetError, ImageError
 from computenet.model import JobSpec, JobState
 
 LAUNCH_VERSION = 1
@@ -31,6 +40,8 @@ class LaunchSettings:
     kill_grace_s: float = 5.0
     mem_poll_s: float = 0.5
     host_cpus: tuple[int, ...] = ()
+    image_root: Path | None = None  # this cluster's site image store
+    mount_roots: tuple[str, ...] = ()  # where --container-mounts may reach
 
 
 def _resolve(path: str, workdir: str) -> str:
@@ -95,6 +106,12 @@ def launch_config(
     if spec.mem_per_cpu_bytes is not None:
         env["SLURM_MEM_PER_CPU"] = str(spec.mem_per_cpu_bytes // 2**20)
     env["PATH"] = f"{settings.bin_dir}:{env.get('PATH', '/usr/bin:/bin')}"
+    if settings.image_root is not None:
+        env["CN_IMAGE_STORE"] = str(settings.image_root)
+        env["CN_CONTAINER_MOUNT_ROOTS"] = os.pathsep.join(settings.mount_roots)
+    argv = [str(job_dir / "script"), *spec.args]
+    if spec.container_image:
+        argv = container_argv(spec, settings, argv, binds=(str(job_dir), workdir))
     cpus = sorted(
         {
             c
@@ -112,7 +129,7 @@ def launch_config(
     return {
         "version": LAUNCH_VERSION,
         "native_id": job.native_id,
-        "argv": [str(job_dir / "script"), *spec.args],
+        "argv": argv,
         "cwd": workdir,
         "env": env,
         "stdout": stdout,
@@ -130,6 +147,30 @@ def launch_config(
     }
 
 
+def container_argv(
+    spec: JobSpec, settings: LaunchSettings, argv: list[str], *, binds: tuple[str, ...]
+) -> list[str]:
+    """``argv`` run in the job's image (pyxis's sbatch behaviour: the batch
+    script itself runs in the container). Raises ComputeNetError when the
+    image is unknown here, a mount is not allowed or the image cannot start."""
+    assert spec.container_image is not None
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise ImageError("bubblewrap (bwrap) is not installed on this cluster's host")
+    check_mounts(spec.container_mounts, settings.mount_roots)
+    store = ImageStore(settings.image_root or settings.bin_dir.parent / "images")
+    rootfs = store.rootfs(spec.container_image)
+    check_starts(rootfs, interpreter(Path(argv[0])), spec.container_image)
+    return bwrap_argv(
+        rootfs,
+        argv,
+        mounts=spec.container_mounts,
+        binds=binds,
+        chdir=spec.container_workdir or binds[-1],
+        bwrap=bwrap,
+    )
+
+
 def launch_job(
     files: JobFiles,
     settings: LaunchSettings,
@@ -144,8 +185,9 @@ def launch_job(
         config = launch_config(files, settings, job, request, allocation, first_cpu, now)
         files.write_launch(job.native_id, config)
         pid, ticks = launcher.spawn_supervisor(files.job_dir(job.native_id))
-    except (OSError, ValueError, KeyError) as exc:
-        reason = f"could not start: {exc}"
+    except (OSError, ValueError, KeyError, ComputeNetError) as exc:
+        detail = exc.message if isinstance(exc, ComputeNetError) else str(exc)
+        reason = f"could not start: {detail}"
         files.write(
             job.native_id,
             "status.json",

@@ -3,13 +3,17 @@
 Launches the job's tasks (all virtual nodes are this machine) with
 SLURM_PROCID, SLURM_LOCALID and SLURM_NODEID set, waits for them and exits
 with the worst exit code. Options: -n/--ntasks, -N/--nodes,
--c/--cpus-per-task (within the allocation), -l/--label; other srun options
-are accepted and ignored. Standard library only: it starts fast.
+-c/--cpus-per-task (within the allocation), -l/--label; pyxis's
+--container-image/--container-mounts/--container-workdir (each task in its
+own container, through ``cn-container``); --mpi=TYPE (the host's mpirun
+starts the ranks, see ``mpi_launch``); other srun options are accepted and
+ignored. Standard library only: it starts fast.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,6 +62,8 @@ _IGNORED_WITH_VALUE = {
     "--chdir",
     "-K",
 }
+#: pyxis's options: each task runs in a container of the image (cn-container)
+_CONTAINER_OPTIONS = ("--container-image", "--container-mounts", "--container-workdir")
 
 
 def fail(message: str) -> int:
@@ -65,8 +71,11 @@ def fail(message: str) -> int:
     return 1
 
 
-def parse(argv: list[str]) -> tuple[dict[str, int], bool, list[str]]:
-    """(counts asked for, --label, the command)."""
+def parse(
+    argv: list[str], extra: dict[str, str] | None = None
+) -> tuple[dict[str, int], bool, list[str]]:
+    """(counts asked for, --label, the command); ``extra`` receives the
+    container options and ``--mpi``, as given."""
     counts: dict[str, int] = {}
     label = False
     i = 0
@@ -75,6 +84,12 @@ def parse(argv: list[str]) -> tuple[dict[str, int], bool, list[str]]:
         name, eq, value = arg.partition("=")
         if arg in ("-l", "--label"):
             label = True
+        elif name in _CONTAINER_OPTIONS or name == "--mpi":
+            if not eq:
+                i += 1
+                value = argv[i] if i < len(argv) else ""
+            if extra is not None:
+                extra[name] = value
         elif name in _VALUE_OPTIONS:
             if not eq:
                 i += 1
@@ -123,16 +138,39 @@ def pump(stream: IO[bytes], rank: int, sink: IO[bytes], lock: threading.Lock) ->
             sink.flush()
 
 
+def mpi_launch(command: list[str], ntasks: int, where: list[str]) -> int:
+    """``--mpi=...``: the host's mpirun starts the ranks (one container each
+    with the container options), since no PMI server runs here otherwise.
+    It reads the job's OpenMPI hostfile; ranks keep srun's block layout."""
+    mpirun = shutil.which("mpirun")
+    if mpirun is None:
+        return fail("--mpi: mpirun is not installed on this host")
+    argv = [mpirun, "-np", str(ntasks), "--oversubscribe", "--bind-to", "none"]
+    if os.geteuid() == 0:
+        argv.append("--allow-run-as-root")
+    env = dict(os.environ)
+    env["CN_RANK_NODES"] = ",".join(where)
+    try:
+        return subprocess.call([*argv, *command], env=env)
+    except OSError as exc:
+        return fail(f"cannot run mpirun: {exc}")
+
+
 def main(argv: list[str]) -> int:
     hostfile = os.environ.get("CN_HOSTFILE")
     if not hostfile or not os.environ.get("CN_JOB_ID"):
         return fail("not inside an embedded-cluster job (no CN_HOSTFILE)")
+    extra: dict[str, str] = {}
     try:
-        counts, label, command = parse(argv)
+        counts, label, command = parse(argv, extra)
     except (ValueError, IndexError):
         return fail("bad option value")
     if not command:
         return fail("no command given")
+    if any(name in extra for name in _CONTAINER_OPTIONS):
+        wrapper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cn-container")
+        given = [f"{k}={v}" for k, v in extra.items() if k in _CONTAINER_OPTIONS]
+        command = [wrapper, *given, "--", *command]
     try:
         job_nodes, job_tasks = node_order(hostfile)
     except OSError as exc:
@@ -154,6 +192,8 @@ def main(argv: list[str]) -> int:
             f"{ntasks} task(s) of {cpus} CPU(s) on {nnodes} node(s) do not fit the job's allocation"
         )
     where = layout(ntasks, nodes)
+    if extra.get("--mpi", "none") != "none":
+        return mpi_launch(command, ntasks, where)
     base = dict(os.environ)
     base.update(
         {
