@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 import orjson
 
+from computenet.client.accounting import AccountingCalls
 from computenet.client.tenancy import TenancyCalls
 from computenet.errors import ServerError, from_dict
 
@@ -23,7 +24,7 @@ TERMINAL = {
 }
 
 
-class Client(TenancyCalls):
+class Client(TenancyCalls, AccountingCalls):
     def __init__(
         self,
         url: str,
@@ -154,11 +155,14 @@ class Client(TenancyCalls):
         all_users: bool = False,
         fields: Sequence[str] | None = None,
         page_size: int = 10_000,
+        newest_first: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Jobs in id order, page by page: the caller's own, or ``user``'s,
-        ``project``'s or (``all_users``) every job the caller may see;
-        ``fields`` limits each job to those keys (docs/cli.md)."""
+        """Jobs in id order (``newest_first``: descending), page by page: the
+        caller's own, or ``user``'s, ``project``'s or (``all_users``) every job
+        the caller may see; ``fields`` limits each job to those keys (docs/cli.md)."""
         params: dict[str, Any] = {"all": all, "limit": page_size}
+        if newest_first:
+            params["order"] = "desc"
         if fields is not None:
             params["fields"] = ",".join(fields)
         if all_users:

@@ -1,0 +1,65 @@
+"""Signing in and out of the portal, its CSRF checks, and the dashboard."""
+
+from __future__ import annotations
+
+from .conftest import PASSWORD, Portal, csrf_of
+
+
+def test_a_page_without_a_session_sends_the_browser_to_sign_in(portal: Portal) -> None:
+    resp = portal.browser().get("/portal/")
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/portal/login?next=/portal/"
+
+
+def test_sign_in_shows_the_dashboard_and_sign_out_ends_the_session(portal: Portal) -> None:
+    b = portal.signed_in("alice")
+    page = b.get("/portal/")
+    assert page.status_code == 200
+    assert "Dashboard" in page.text and "alpha" in page.text and "chem" in page.text
+    cookie = b.jar.get("cn_session")
+    assert cookie and cookie.startswith("cn_")
+    out = b.post("/portal/logout", data={"csrf": csrf_of(page.text)})
+    assert out.status_code == 303 and out.headers["location"] == "/portal/login"
+    # the server revoked the session: the old cookie no longer opens a page
+    again = portal.browser()
+    again.jar.set("cn_session", cookie, path="/portal")
+    assert again.get("/portal/").status_code == 303
+
+
+def test_a_wrong_password_shows_the_form_again_with_the_servers_message(portal: Portal) -> None:
+    b = portal.browser()
+    form = b.get("/portal/login")
+    resp = b.post(
+        "/portal/login",
+        data={"username": "alice", "password": "wrong one!", "csrf": csrf_of(form.text)},
+    )
+    assert resp.status_code == 401
+    assert "wrong user name or password" in resp.text
+    assert "cn_session" not in b.jar
+
+
+def test_forms_without_their_csrf_token_are_refused(portal: Portal) -> None:
+    b = portal.browser()
+    b.get("/portal/login")
+    login = b.post("/portal/login", data={"username": "alice", "password": PASSWORD})
+    assert login.status_code == 403 and "security token" in login.text
+    assert "cn_session" not in b.jar
+    signed = portal.signed_in("alice")
+    refused = signed.post("/portal/logout", data={"csrf": "0" * 40})
+    assert refused.status_code == 403 and "security token" in refused.text
+    assert signed.get("/portal/").status_code == 200  # still signed in: nothing happened
+
+
+def test_sign_in_goes_back_only_to_a_portal_page(portal: Portal) -> None:
+    b = portal.browser()
+    form = b.get("/portal/login")
+    resp = b.post(
+        "/portal/login",
+        data={
+            "username": "alice",
+            "password": PASSWORD,
+            "csrf": csrf_of(form.text),
+            "next": "//evil.example.org/portal/",
+        },
+    )
+    assert resp.headers["location"] == "/portal/"
