@@ -187,6 +187,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/portal/login"): PUBLIC,  # the login form's own CSRF cookie
     ("POST", "/portal/logout"): Rule(READ, Who.SESSION),
     ("GET", "/portal/"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/jobs"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/jobs/{job_id}"): Rule(READ, Who.SESSION),
+    ("POST", "/portal/jobs/{job_id}/cancel"): Rule(SUBMIT, Who.SESSION),
+    ("POST", "/portal/jobs/{job_id}/resubmit"): Rule(SUBMIT, Who.SESSION),
 }
 
 #: (id of an APIRoute, method) -> its rule, filled as routers are mounted

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from computenet.web import pages
+from computenet.web import jobs, pages
 
 
 def routers() -> list[APIRouter]:
-    return [pages.router]
+    return [pages.router, jobs.router]

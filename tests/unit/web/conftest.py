@@ -48,6 +48,7 @@ class Browser:
 class Portal:
     tc: TestClient
     admin: Client
+    sdk: dict[str, Client]
 
     def browser(self) -> Browser:
         return Browser(self.tc)
@@ -75,10 +76,12 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         transport = AppTransport(app, ("127.0.0.1", 1), run=tc.portal.call)
         admin = Client("http://testserver", TOKEN, transport=transport)
         admin.set_password("admin", PASSWORD)
+        sdk = {"admin": admin}
         for name, project in (("alice", "chem"), ("bob", "phys")):
-            admin.add_user(name, project=project)
+            token = admin.add_user(name, project=project)["token"]
             admin.set_password(name, PASSWORD)
-        yield Portal(tc, admin)
+            sdk[name] = Client("http://testserver", token, transport=transport)
+        yield Portal(tc, admin, sdk)
 
 
 def csrf_of(html: str) -> str:
