@@ -191,6 +191,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/portal/jobs/{job_id}"): Rule(READ, Who.SESSION),
     ("POST", "/portal/jobs/{job_id}/cancel"): Rule(SUBMIT, Who.SESSION),
     ("POST", "/portal/jobs/{job_id}/resubmit"): Rule(SUBMIT, Who.SESSION),
+    ("GET", "/portal/apps"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/apps/{name}"): Rule(READ, Who.SESSION),
+    ("POST", "/portal/apps/{name}"): Rule(SUBMIT, Who.SESSION),
 }
 
 #: (id of an APIRoute, method) -> its rule, filled as routers are mounted
