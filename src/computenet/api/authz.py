@@ -194,6 +194,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/portal/apps"): Rule(READ, Who.SESSION),
     ("GET", "/portal/apps/{name}"): Rule(READ, Who.SESSION),
     ("POST", "/portal/apps/{name}"): Rule(SUBMIT, Who.SESSION),
+    ("GET", "/portal/usage"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/usage.csv"): Rule(READ, Who.SESSION),
 }
 
 #: (id of an APIRoute, method) -> its rule, filled as routers are mounted
