@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from .conftest import PASSWORD, Portal, csrf_of
 
 
@@ -63,3 +67,20 @@ def test_sign_in_goes_back_only_to_a_portal_page(portal: Portal) -> None:
         },
     )
     assert resp.headers["location"] == "/portal/"
+
+
+def test_pages_say_so_when_the_browser_libraries_are_missing(
+    portal: Portal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from computenet.web import render
+
+    page = portal.signed_in("alice").get("/portal/")
+    if render.missing_vendor_files():
+        assert 'id="vendor-missing"' in page.text  # scripts/build-web has not run here
+    else:
+        assert 'id="vendor-missing"' not in page.text
+        assert "/portal/static/vendor/htmx.min.js" in page.text
+    monkeypatch.setattr(render, "STATIC", tmp_path)
+    bare = portal.signed_in("alice").get("/portal/")
+    assert 'id="vendor-missing"' in bare.text and "scripts/build-web" in bare.text
+    assert "vendor/htmx.min.js" not in bare.text
