@@ -196,6 +196,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/portal/apps/{name}"): Rule(SUBMIT, Who.SESSION),
     ("GET", "/portal/usage"): Rule(READ, Who.SESSION),
     ("GET", "/portal/usage.csv"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/admin"): Rule(READ, Who.SESSION),
+    ("POST", "/portal/admin/{action}"): Rule(MANAGE, Who.SESSION),
 }
 
 #: (id of an APIRoute, method) -> its rule, filled as routers are mounted

@@ -29,12 +29,18 @@ env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship in the package; no stat per page
 )
+_vendor_checked: dict[Path, list[str]] = {}
 
 
 def missing_vendor_files() -> list[str]:
-    """The browser libraries scripts/build-web has not put in place."""
-    return [name for name in VENDOR_FILES if not (STATIC / "vendor" / name).is_file()]
+    """The browser libraries scripts/build-web has not put in place (looked
+    up once per process: they come with the installed package)."""
+    if STATIC not in _vendor_checked:
+        found = [n for n in VENDOR_FILES if not (STATIC / "vendor" / n).is_file()]
+        _vendor_checked[STATIC] = found
+    return _vendor_checked[STATIC]
 
 
 def when(epoch: float | None) -> str:
