@@ -1,7 +1,7 @@
 """The portal in a real browser (Debian's chromium driven by playwright) over
 a live server whose embedded cluster runs LAMMPS for real.
 
-Set CN_PORTAL_SCREENSHOTS=docs/img to keep the main pages' screenshots.
+Set PORTAL_SCREENSHOTS=docs/img to keep the main pages' screenshots.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _sign_in(context: Any, url: str, who: str) -> Any:
 
 
 def _shot(page: Any, name: str) -> None:
-    target = os.environ.get("CN_PORTAL_SCREENSHOTS")
+    target = os.environ.get("PORTAL_SCREENSHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(target) / f"portal-{name}.png"), full_page=True)
@@ -165,6 +165,7 @@ def test_run_lammps_from_its_form_and_see_it_through(
     page.wait_for_url("**/portal/jobs/*")
     # htmx refreshes the job while it runs
     expect(page.locator("#job-state")).to_have_text("COMPLETED", timeout=180_000)
+    expect(page.locator("#cancel")).to_have_count(0)  # an ended job offers no cancel
     expect(page.locator("#log")).to_contain_text("Performance:")
     expect(page.locator("#figure")).to_contain_text("tau/day")
     expect(page.locator("#timeline")).to_contain_text("RUNNING")
@@ -208,11 +209,11 @@ def test_others_cannot_see_or_cancel_and_names_are_text(
         page.goto(url + "/portal/jobs")
         cell = page.locator(f"tr[data-job='{job_id}'] .job-name")
         expect(cell).to_have_text(XSS)  # shown as text, not run
+        _shot(page, "jobs")
         page.goto(url + f"/portal/jobs/{job_id}")
         expect(page.locator("h1 .job-name")).to_have_text(XSS)
         page.wait_for_timeout(500)
         assert dialogs == []
-        _shot(page, "jobs-held")
 
         # a form posted without its CSRF token is refused, and changes nothing
         assert _post(page, f"/portal/jobs/{job_id}/cancel", None) == 403

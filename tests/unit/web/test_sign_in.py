@@ -84,3 +84,16 @@ def test_pages_say_so_when_the_browser_libraries_are_missing(
     bare = portal.signed_in("alice").get("/portal/")
     assert 'id="vendor-missing"' in bare.text and "scripts/build-web" in bare.text
     assert "vendor/htmx.min.js" not in bare.text
+
+
+def test_a_session_revoked_on_the_server_ends_in_the_browser(portal: Portal) -> None:
+    b = portal.signed_in("alice")
+    assert b.get("/portal/").status_code == 200
+    sessions = [t for t in portal.admin.tokens(user="alice") if t["kind"] == "session"]
+    assert len(sessions) == 1
+    portal.admin.revoke_token(sessions[0]["id"])
+    resp = b.get("/portal/jobs")
+    assert resp.status_code == 303 and resp.headers["location"].startswith("/portal/login")
+    assert "cn_session" not in b.jar  # the page dropped the dead cookie
+    rows = b.get("/portal/jobs?rows=1", headers={"HX-Request": "true"})
+    assert rows.status_code == 204 and rows.headers["HX-Redirect"].startswith("/portal/login")

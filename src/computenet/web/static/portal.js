@@ -17,8 +17,8 @@
     });
     var width = Math.max(280, el.clientWidth || 480);
     new uPlot({ width: width, height: 200, series: series,
-                axes: [{}, { values: function (u, vals) {
-                  return vals.map(function (v) { return v + " " + unit; }); } }] },
+                axes: [{}, { size: 70, values: function (u, vals) {
+                  return vals.map(function (v) { return +v.toPrecision(3) + " " + unit; }); } }] },
               columns, el);
     el.dataset.drawn = "1";
   }
