@@ -25,7 +25,15 @@ log = logging.getLogger("computenet.api")
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 << 20
 #: Routers of optional capabilities, mounted when their module is present.
-OPTIONAL_ROUTERS = ("transfers", "reports", "accounting", "telemetry", "apps", "pools")
+OPTIONAL_ROUTERS = (
+    "transfers",
+    "files",
+    "reports",
+    "accounting",
+    "telemetry",
+    "apps",
+    "pools",
+)
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:

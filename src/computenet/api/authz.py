@@ -166,6 +166,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/sites"): Rule(MANAGE, Who.ADMIN),
     ("DELETE", "/api/v1/sites/{name}"): Rule(MANAGE, Who.ADMIN),
     ("POST", "/api/v1/sites/{name}/access"): Rule(SUBMIT, Who.USER),
+    ("GET", "/api/v1/sites/{name}/files"): Rule(READ, Who.USER),
+    ("GET", "/api/v1/sites/{name}/files/content"): Rule(READ, Who.USER),
+    ("PUT", "/api/v1/sites/{name}/files/content"): Rule(SUBMIT, Who.USER),
     ("GET", "/api/v1/transfers"): Rule(READ, Who.USER),
     ("POST", "/api/v1/transfers"): Rule(SUBMIT, Who.USER),
     ("GET", "/api/v1/transfers/{transfer_id}"): Rule(READ, Who.SEES),
@@ -197,6 +200,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/portal/usage"): Rule(READ, Who.SESSION),
     ("GET", "/portal/usage.csv"): Rule(READ, Who.SESSION),
     ("GET", "/portal/admin"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/files"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/files/download"): Rule(READ, Who.SESSION),
+    ("POST", "/portal/files/upload"): Rule(SUBMIT, Who.SESSION),
     ("POST", "/portal/admin/{action}"): Rule(MANAGE, Who.SESSION),
 }
 

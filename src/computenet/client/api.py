@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import orjson
@@ -80,8 +81,22 @@ class Client(TenancyCalls, AccountingCalls):
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
     ) -> Any:
+        resp = self._send(method, path, params=params, json=json)
+        # orjson: listings run to megabytes, which json.loads reads 3x slower.
+        return orjson.loads(resp.content) if resp.content else None
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> httpx2.Response:
+        """The answer to one call; an error answer raised as its computenet error."""
         try:
-            resp = self._http.request(method, path, params=params, json=json)
+            resp = self._http.request(method, path, params=params, json=json, content=content)
         except httpx2.TimeoutException as exc:
             raise ServerError(f"computenet server at {self.url} did not answer in time") from exc
         except httpx2.TransportError as exc:
@@ -94,8 +109,7 @@ class Client(TenancyCalls, AccountingCalls):
             if not err:
                 raise ServerError(f"server answered {resp.status_code}: {resp.text[:200]}")
             raise from_dict(err)
-        # orjson: listings run to megabytes, which json.loads reads 3x slower.
-        return orjson.loads(resp.content) if resp.content else None
+        return resp
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -198,6 +212,28 @@ class Client(TenancyCalls, AccountingCalls):
 
     def clusters(self) -> list[dict[str, Any]]:
         return list(self.get("/clusters")["clusters"])
+
+    # ----- files at sites ---------------------------------------------------
+    def site_files(self, site: str, path: str = "") -> Any:
+        """A directory of a site: ``{"site", "path", "entries", "truncated"}``."""
+        return self.get(f"/sites/{quote(site, safe='')}/files", {"path": path})
+
+    def download(self, site: str, path: str) -> bytes:
+        """A file's bytes (held in memory: for files a page or a script reads)."""
+        resp = self._send(
+            "GET", f"/sites/{quote(site, safe='')}/files/content", params={"path": path}
+        )
+        return resp.content
+
+    def upload(self, site: str, path: str, data: bytes) -> Any:
+        """Write ``data`` as the file ``path`` at ``site`` through the transfer engine."""
+        resp = self._send(
+            "PUT",
+            f"/sites/{quote(site, safe='')}/files/content",
+            params={"path": path},
+            content=data,
+        )
+        return orjson.loads(resp.content)
 
     # ----- the application catalogue --------------------------------------
     def apps(self) -> list[dict[str, Any]]:

@@ -52,9 +52,10 @@ def _form_page(
     name: str,
     values: dict[str, str] | None = None,
     status_code: int = 200,
+    form: dict[str, Any] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    form = client.app(name)
+    form = form if form is not None else client.app(name)
     context.setdefault("errors", {})
     context.setdefault("preview", None)
     return page(
@@ -71,9 +72,14 @@ def _form_page(
 
 @router.get(f"{PREFIX}/apps/{{name}}")
 def app_page(request: Request, name: str) -> HTMLResponse:
+    """The form with its defaults; ``?p_NAME=VALUE`` fills a field (the files
+    page sends a chosen input back this way)."""
     client = client_for(request)
     me = viewer(request, client)
-    return _form_page(request, client, me, name)
+    form = client.app(name)
+    values = _defaults(form)
+    values.update({k: v for k, v in request.query_params.items() if k.startswith(PARAM)})
+    return _form_page(request, client, me, name, values, form=form)
 
 
 def run_request(form: dict[str, Any], values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:

@@ -20,6 +20,7 @@ from tests.unit.api.conftest import TOKEN, cheap_password_hashes, clocked_settin
 __all__ = ["cheap_password_hashes"]
 
 PASSWORD = "portal password 1"
+UPLOAD_LIMIT = 4096
 
 
 @dataclass
@@ -70,7 +71,7 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
     from computenet.api.app import create_app
     from computenet.core.runtime import Runtime
 
-    app = create_app(Runtime(clocked_settings(tmp_path)))
+    app = create_app(Runtime(clocked_settings(tmp_path, max_upload_bytes=UPLOAD_LIMIT)))
     with TestClient(app, base_url="http://testserver") as tc:
         assert tc.portal is not None
         transport = AppTransport(app, ("127.0.0.1", 1), run=tc.portal.call)
