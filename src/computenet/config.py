@@ -310,6 +310,7 @@ class Settings(BaseSettings):
     #: the link assumed between a job's input data and a cluster at another site
     staging_bandwidth_bytes_per_s: float = 100e6
     max_script_bytes: int = 1 << 20
+    max_upload_bytes: int = Field(64 << 20, gt=0)  # one file uploaded through the API
     max_bulk_jobs: int = 20_000
     max_array_size: int = 10_001
     metrics_public_loopback: bool = True

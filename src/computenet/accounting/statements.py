@@ -93,6 +93,7 @@ def statement(
     return {
         "month": month,
         "projects": rows,
+        "by_cluster": _by_cluster(session, first, last, project),
         "pools": pools,
         "total": {
             "pool_node_hours": round(sum(p["node_hours"] for p in pools), 6),
@@ -102,6 +103,39 @@ def statement(
             "cost": round(sum(p["cost"] for p in rows), 6),
         },
     }
+
+
+def _by_cluster(session: Session, first: str, last: str, project: str | None) -> list[Any]:
+    """The month's lines per project, cluster and user."""
+    t = UsageDailyRow
+    query = (
+        select(
+            t.project,
+            t.cluster,
+            t.owner,
+            func.sum(t.core_seconds),
+            func.sum(t.gpu_seconds),
+            func.sum(t.cost),
+            func.sum(t.attempts),
+        )
+        .where(t.day >= first, t.day <= last)
+        .group_by(t.project, t.cluster, t.owner)
+        .order_by(t.project, t.cluster, t.owner)
+    )
+    if project is not None:
+        query = query.where(t.project == project)
+    return [
+        {
+            "project": proj,
+            "cluster": cluster,
+            "user": owner,
+            "core_seconds": round(float(core_s or 0), 3),
+            "gpu_seconds": round(float(gpu_s or 0), 3),
+            "cost": round(float(cost or 0), 6),
+            "attempts": int(attempts or 0),
+        }
+        for proj, cluster, owner, core_s, gpu_s, cost, attempts in session.execute(query)
+    ]
 
 
 def statement_csv(data: dict[str, Any]) -> str:

@@ -11,11 +11,12 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from computenet import __version__
-from computenet.api.authz import authorize, bind
+from computenet.api.authz import authorize, authorize_page, bind
 from computenet.api.stale import LastGood
 from computenet.core.runtime import Runtime
 from computenet.errors import ComputeNetError
@@ -27,6 +28,7 @@ MAX_BODY_BYTES = 64 << 20
 #: Routers of optional capabilities, mounted when their module is present.
 OPTIONAL_ROUTERS = (
     "transfers",
+    "files",
     "reports",
     "accounting",
     "telemetry",
@@ -117,8 +119,14 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     #: recent answers, replayed to their callers while the database is unreachable
     app.state.last_good = LastGood()
 
+    from computenet.web import PREFIX as PORTAL
+    from computenet.web import portal
+    from computenet.web.render import STATIC, page_error
+
     @app.exception_handler(ComputeNetError)
-    async def on_error(_: Request, exc: ComputeNetError) -> JSONResponse:
+    async def on_error(request: Request, exc: ComputeNetError) -> Response:
+        if request.url.path.startswith(PORTAL):  # a browser's page: HTML, not JSON
+            return page_error(request, exc)
         headers = None
         if "retry_after_s" in exc.details:
             headers = {"Retry-After": str(max(1, math.ceil(float(exc.details["retry_after_s"]))))}
@@ -157,4 +165,9 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX, dependencies=auth)
         if hasattr(module, "public_router"):
             app.include_router(module.public_router)
+    # The web portal (docs/portal.md): pages with their own rules in api/authz.py.
+    for router in portal.routers():
+        bind("", router)
+        app.include_router(router, dependencies=[Depends(authorize_page)], include_in_schema=False)
+    app.mount(f"{PORTAL}/static", StaticFiles(directory=STATIC), name="portal-static")
     return app

@@ -12,6 +12,9 @@ A rule is the token scope a route needs and who may act:
               of its project; anyone else gets 404, as for an id that does not exist
     changes   who may change it: its owner, a manager of its project; a viewer
               of the project gets 403, anyone else 404
+    session   a web portal page for a signed-in browser: the page reads the
+              session cookie and calls the API as that user, so every call it
+              makes passes that route's own rule; no session: the login page
 
 An administrator passes every role check; no one passes a missing scope.
 Adding a route means adding its line to ``RULES``; a route without one is
@@ -50,6 +53,7 @@ class Who(StrEnum):
     SELF = "self"
     SEES = "sees"
     CHANGES = "changes"
+    SESSION = "session"
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/sites"): Rule(MANAGE, Who.ADMIN),
     ("DELETE", "/api/v1/sites/{name}"): Rule(MANAGE, Who.ADMIN),
     ("POST", "/api/v1/sites/{name}/access"): Rule(SUBMIT, Who.USER),
+    ("GET", "/api/v1/sites/{name}/files"): Rule(READ, Who.USER),
+    ("GET", "/api/v1/sites/{name}/files/content"): Rule(READ, Who.USER),
+    ("PUT", "/api/v1/sites/{name}/files/content"): Rule(SUBMIT, Who.USER),
     ("GET", "/api/v1/transfers"): Rule(READ, Who.USER),
     ("POST", "/api/v1/transfers"): Rule(SUBMIT, Who.USER),
     ("GET", "/api/v1/transfers/{transfer_id}"): Rule(READ, Who.SEES),
@@ -186,6 +193,27 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/images"): Rule(READ, Who.USER),
     ("POST", "/api/v1/images"): Rule(MANAGE, Who.ADMIN),
     ("DELETE", "/api/v1/images/{name}"): Rule(MANAGE, Who.ADMIN),
+    # the web portal (docs/portal.md): its pages call the API routes above
+    ("GET", "/"): PUBLIC,
+    ("GET", "/portal"): PUBLIC,
+    ("GET", "/portal/login"): PUBLIC,
+    ("POST", "/portal/login"): PUBLIC,  # the login form's own CSRF cookie
+    ("POST", "/portal/logout"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/jobs"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/jobs/{job_id}"): Rule(READ, Who.SESSION),
+    ("POST", "/portal/jobs/{job_id}/cancel"): Rule(SUBMIT, Who.SESSION),
+    ("POST", "/portal/jobs/{job_id}/resubmit"): Rule(SUBMIT, Who.SESSION),
+    ("GET", "/portal/apps"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/apps/{name}"): Rule(READ, Who.SESSION),
+    ("POST", "/portal/apps/{name}"): Rule(SUBMIT, Who.SESSION),
+    ("GET", "/portal/usage"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/usage.csv"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/admin"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/files"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/files/download"): Rule(READ, Who.SESSION),
+    ("POST", "/portal/files/upload"): Rule(SUBMIT, Who.SESSION),
+    ("POST", "/portal/admin/{action}"): Rule(MANAGE, Who.SESSION),
 }
 
 #: (id of an APIRoute, method) -> its rule, filled as routers are mounted
@@ -251,6 +279,16 @@ class Access:
         """A refinement of the route's rule for one parameter value."""
         if not self.who.is_admin:
             raise ForbiddenError(f"{what} needs a network administrator")
+
+
+async def authorize_page(request: Request) -> None:
+    """A portal page passes if it has a rule: ``public`` pages are for anyone,
+    ``session`` pages authenticate through the API calls they make."""
+    name, rule = _route_rule(request)
+    if rule is None:
+        raise ForbiddenError(f"{name} has no authorisation rule; it is refused")
+    if rule.who not in (Who.PUBLIC, Who.SESSION):
+        raise ForbiddenError(f"{name}: a portal page's rule is public or session")
 
 
 def _route_rule(request: Request) -> tuple[str, Rule | None]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import orjson
 
+from computenet.client.accounting import AccountingCalls
 from computenet.client.tenancy import TenancyCalls
 from computenet.errors import ServerError, from_dict
 
@@ -39,7 +41,7 @@ def _retry_after_s(resp: httpx2.Response) -> float | None:
     return float(header) if header.isdigit() else None
 
 
-class Client(TenancyCalls):
+class Client(TenancyCalls, AccountingCalls):
     def __init__(
         self,
         url: str,
@@ -109,7 +111,22 @@ class Client(TenancyCalls):
         json: Any = None,
         timeout_s: float | None = None,
     ) -> Any:
-        """One call; an API error is raised as its computenet error.
+        """One call; an API error is raised as its computenet error (see ``_send``)."""
+        resp = self._send(method, path, params=params, json=json, timeout_s=timeout_s)
+        # orjson: listings run to megabytes, which json.loads reads 3x slower.
+        return orjson.loads(resp.content) if resp.content else None
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        timeout_s: float | None = None,
+    ) -> httpx2.Response:
+        """The answer to one call; an error answer raised as its computenet error.
 
         A ``GET`` refused by admission control (429) is sent again after the
         server's Retry-After, up to ``rate_limit_retries`` times and for at
@@ -118,7 +135,7 @@ class Client(TenancyCalls):
         to send a submission again is the caller's decision.
         """
         for retry in range(self.rate_limit_retries + 1):
-            resp = self._send(method, path, params, json, timeout_s)
+            resp = self._transmit(method, path, params, json, content, timeout_s)
             if resp.status_code != 429 or method != "GET" or retry == self.rate_limit_retries:
                 break
             wait = _retry_after_s(resp)
@@ -133,21 +150,25 @@ class Client(TenancyCalls):
             if not err:
                 raise ServerError(f"server answered {resp.status_code}: {resp.text[:200]}")
             raise from_dict(err)
-        # orjson: listings run to megabytes, which json.loads reads 3x slower.
-        return orjson.loads(resp.content) if resp.content else None
+        return resp
 
-    def _send(
+    def _transmit(
         self,
         method: str,
         path: str,
         params: Mapping[str, Any] | None,
         json: Any,
-        timeout_s: float | None = None,
+        content: bytes | None,
+        timeout_s: float | None,
     ) -> httpx2.Response:
         try:
             if timeout_s is None:
-                return self._http.request(method, path, params=params, json=json)
-            return self._http.request(method, path, params=params, json=json, timeout=timeout_s)
+                return self._http.request(
+                    method, path, params=params, json=json, content=content
+                )
+            return self._http.request(
+                method, path, params=params, json=json, content=content, timeout=timeout_s
+            )
         except httpx2.TimeoutException as exc:
             raise ServerError(f"computenet server at {self.url} did not answer in time") from exc
         except httpx2.TransportError as exc:
@@ -211,11 +232,14 @@ class Client(TenancyCalls):
         all_users: bool = False,
         fields: Sequence[str] | None = None,
         page_size: int = 10_000,
+        newest_first: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Jobs in id order, page by page: the caller's own, or ``user``'s,
-        ``project``'s or (``all_users``) every job the caller may see;
-        ``fields`` limits each job to those keys (docs/cli.md)."""
+        """Jobs in id order (``newest_first``: descending), page by page: the
+        caller's own, or ``user``'s, ``project``'s or (``all_users``) every job
+        the caller may see; ``fields`` limits each job to those keys (docs/cli.md)."""
         params: dict[str, Any] = {"all": all, "limit": page_size}
+        if newest_first:
+            params["order"] = "desc"
         if fields is not None:
             params["fields"] = ",".join(fields)
         if all_users:
@@ -272,6 +296,28 @@ class Client(TenancyCalls):
             "curve": curve,
         }
         return self.get("/capacity", params)
+
+    # ----- files at sites ---------------------------------------------------
+    def site_files(self, site: str, path: str = "") -> Any:
+        """A directory of a site: ``{"site", "path", "entries", "truncated"}``."""
+        return self.get(f"/sites/{quote(site, safe='')}/files", {"path": path})
+
+    def download(self, site: str, path: str) -> bytes:
+        """A file's bytes (held in memory: for files a page or a script reads)."""
+        resp = self._send(
+            "GET", f"/sites/{quote(site, safe='')}/files/content", params={"path": path}
+        )
+        return resp.content
+
+    def upload(self, site: str, path: str, data: bytes) -> Any:
+        """Write ``data`` as the file ``path`` at ``site`` through the transfer engine."""
+        resp = self._send(
+            "PUT",
+            f"/sites/{quote(site, safe='')}/files/content",
+            params={"path": path},
+            content=data,
+        )
+        return orjson.loads(resp.content)
 
     # ----- the application catalogue --------------------------------------
     def apps(self) -> list[dict[str, Any]]:

@@ -149,9 +149,13 @@ def _job_query(
     name: str | None = None,
     array_job_id: int | None = None,
     after_id: int = 0,
+    before_id: int | None = None,
+    newest_first: bool = False,
     limit: int = 1000,
 ) -> Any:
     query = base.where(JobRow.id > after_id)
+    if before_id is not None:
+        query = query.where(JobRow.id < before_id)
     if owner is not None:
         query = query.where(JobRow.owner == owner)
     if project is not None:
@@ -177,12 +181,14 @@ def _job_query(
         query = query.where((JobRow.reason.is_(None)) | (JobRow.reason != not_reason))
     if array_job_id is not None:
         query = query.where(JobRow.array_job_id == array_job_id)
-    return query.order_by(JobRow.id).limit(limit)
+    order = JobRow.id.desc() if newest_first else JobRow.id
+    return query.order_by(order).limit(limit)
 
 
 def list_jobs(session: Session, **filters: Any) -> list[JobRow]:
     """Jobs in id order (filters: owner, project, visible_to, states, cluster,
-    name, array_job_id, not_reason, after_id for the cursor, limit)."""
+    name, array_job_id, not_reason, after_id or before_id for the cursor,
+    newest_first, limit)."""
     return list(session.scalars(_job_query(select(JobRow), **filters)))
 
 

@@ -40,36 +40,71 @@ def _pct(sorted_values: Sequence[float], q: float) -> float:
     return statistics.quantiles(sorted_values, n=100, method="inclusive")[int(q) - 1]
 
 
+WAIT_GROUPS = ("cluster", "day")
+
+
 def waits(
-    session: Session, *, since: float, until: float, owner: str | None = None
+    session: Session,
+    *,
+    since: float,
+    until: float,
+    owner: str | None = None,
+    by: str = "cluster",
 ) -> dict[str, Any]:
-    """Queue waits of attempts that started in the range, by cluster and job size."""
+    """Queue waits of attempts that started in the range, by cluster and job
+    size, or (``by="day"``) by the UTC day they started, every day of the
+    range listed (zero jobs on a day with none)."""
+    if by not in WAIT_GROUPS:
+        raise SpecError(f"bad grouping {by!r}: waits group by {' or '.join(WAIT_GROUPS)}")
     t = UsageRecordRow
-    query = select(t.cluster, t.cpus, t.wait_s).where(
+    query = select(t.cluster, t.cpus, t.wait_s, t.start_time).where(
         t.end_time >= since, t.start_time >= since, t.start_time < until, t.wait_s.is_not(None)
     )
     if owner is not None:
         query = query.where(t.owner == owner)
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for cluster, cpus, wait in session.execute(query):
-        if wait is None:
+    if by == "day":
+        for day in _days(since, until):
+            groups[(day, "all")] = []
+    for cluster, cpus, wait, start in session.execute(query):
+        if wait is None or start is None:
+            continue
+        if by == "day":
+            groups[(_day(start), "all")].append(float(wait))
             continue
         groups[(cluster, size_class(cpus))].append(float(wait))
         groups[(cluster, "all")].append(float(wait))
     rows = []
-    for (cluster, size), values in sorted(groups.items()):
+    for (key, size), values in sorted(groups.items()):
         values.sort()
+        if not values:
+            rows.append({"day": key, "jobs": 0, "mean_s": 0.0, "p50_s": 0.0, "p95_s": 0.0})
+            continue
         rows.append(
             {
-                "cluster": cluster,
-                "size": size,
+                by: key,
+                **({"size": size} if by == "cluster" else {}),
                 "jobs": len(values),
                 "mean_s": round(sum(values) / len(values), 3),
                 "p50_s": round(_pct(values, 50), 3),
                 "p95_s": round(_pct(values, 95), 3),
             }
         )
-    return {"since": since, "until": until, "rows": rows}
+    return {"since": since, "until": until, "by": by, "rows": rows}
+
+
+def _day(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch))
+
+
+def _days(since: float, until: float) -> list[str]:
+    days, t = [], since
+    while t < until:
+        days.append(_day(t))
+        t += 86400.0
+    if until > since and _day(until - 1e-6) not in days:
+        days.append(_day(until - 1e-6))
+    return days
 
 
 def efficiency(

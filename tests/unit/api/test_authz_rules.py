@@ -12,16 +12,19 @@ from fastapi.routing import iter_route_contexts
 from computenet.api import authz
 from computenet.api.app import API_PREFIX, create_app
 from computenet.core.runtime import Runtime
+from computenet.web import PREFIX as PORTAL
 
 from .conftest import TOKEN, clocked_settings
 
 
 def api_routes(app: Any) -> list[tuple[str, str]]:
+    """The API's routes and the web portal's pages (not its static files)."""
     return sorted(
         (method, rc.path)
         for rc in iter_route_contexts(app.routes)
-        if (rc.path or "").startswith(API_PREFIX)
+        if (rc.path or "").startswith((API_PREFIX, PORTAL)) or rc.path == "/"
         for method in rc.methods or ()
+        if not (rc.path or "").startswith(f"{PORTAL}/static")
     )
 
 

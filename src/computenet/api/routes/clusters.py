@@ -107,6 +107,8 @@ async def clusters(
         if snap is not None:
             row["cpus_total"] = sum(n.cpus for n in snap.nodes)
             row["cpus_alloc"] = sum(n.cpus_alloc for n in snap.nodes)
+            row["gpus_total"] = sum(n.gpus for n in snap.nodes)
+            row["gpus_alloc"] = sum(n.gpus_alloc for n in snap.nodes)
             row["jobs_running"] = len(snap.running)
             row["jobs_pending"] = len(snap.pending)
     return {"clusters": rows}

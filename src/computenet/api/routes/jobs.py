@@ -272,6 +272,9 @@ def list_jobs(
     all_users: bool = Query(False, description="every job you may see, not only yours"),
     all: bool = Query(False, description="include finished jobs"),
     cursor: int = Query(0, ge=0, le=2**62),
+    order: str = Query(
+        "asc", pattern="^(asc|desc)$", description="asc: oldest first; desc: newest first"
+    ),
     limit: int = Query(1000, ge=1, le=10_000),
     fields: str | None = Query(
         None, description="comma-separated job fields to return, e.g. id,state (default: all)"
@@ -302,7 +305,9 @@ def list_jobs(
         states=states,
         cluster=cluster,
         name=name,
-        after_id=cursor,
+        after_id=0 if order == "desc" else cursor,
+        before_id=(cursor or None) if order == "desc" else None,
+        newest_first=order == "desc",
         limit=limit + 1,  # one more says whether another page exists
     )
     more = len(jobs) > limit

@@ -60,12 +60,13 @@ def utilization_report(
 def waits(
     since: str | None = None,
     until: str | None = None,
+    by: str = Query("cluster", description="cluster (and job size) | day"),
     who: Principal = Depends(current_user),
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     start, end, _ = _range(runtime, since, until)
     with runtime.store.session() as s:
-        return reports.waits(s, since=start, until=end)
+        return reports.waits(s, since=start, until=end, by=by)
 
 
 @router.get("/reports/efficiency")

@@ -1,0 +1,11 @@
+"""What the API app mounts: the portal's routers and its static files."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from computenet.web import admin, apps, files, jobs, pages, usage
+
+
+def routers() -> list[APIRouter]:
+    return [pages.router, jobs.router, apps.router, usage.router, admin.router, files.router]
