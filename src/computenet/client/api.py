@@ -163,9 +163,7 @@ class Client(TenancyCalls, AccountingCalls):
     ) -> httpx2.Response:
         try:
             if timeout_s is None:
-                return self._http.request(
-                    method, path, params=params, json=json, content=content
-                )
+                return self._http.request(method, path, params=params, json=json, content=content)
             return self._http.request(
                 method, path, params=params, json=json, content=content, timeout=timeout_s
             )
