@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from computenet.api.deps import current_user, get_runtime
 from computenet.api.routes import jobs
 from computenet.api.routes.apps import AppRunRequest, ParamValue, app_spec, catalogue
+from computenet.api.schemas import EnvName, Word
 from computenet.core import bench
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
@@ -28,8 +29,8 @@ class BenchRunRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     benchmark: str = Field(max_length=16)
     cluster: str | None = Field(default=None, max_length=64)
-    params: dict[str, ParamValue] = Field(default_factory=dict, max_length=50)
-    options: list[str] = Field(default_factory=list, max_length=50)
+    params: dict[EnvName, ParamValue] = Field(default_factory=dict, max_length=50)
+    options: list[Word] = Field(default_factory=list, max_length=50)
 
 
 def settled(runtime: Runtime) -> None:

@@ -8,10 +8,10 @@ request answers when the image is in the store (or with why it is not).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from computenet.api.deps import admin_user, current_user, get_runtime
 from computenet.containers import ImageStore, build_image
@@ -30,7 +30,9 @@ class BuildRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=128)  # checked by check_name: a clear message
-    packages: list[str] = Field(default_factory=list, max_length=200)
+    packages: list[Annotated[str, StringConstraints(max_length=128)]] = Field(
+        default_factory=list, max_length=200
+    )
     suite: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{1,30}$")
 
 
