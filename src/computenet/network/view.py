@@ -39,7 +39,9 @@ class ClusterView:
     applications' measured speeds here, which take precedence for their
     runs (``network.app_speed``).
     ``bandwidth_bytes_per_s`` is the link to the job's data; None means the
-    data is already there. ``budget_left`` None means unlimited.
+    data is already there. ``image_staging_s`` is how long copying the job's
+    container image to this cluster's site takes (0: its store has it).
+    ``budget_left`` None means unlimited.
     ``start_model`` (optional) replaces the snapshot replay for start times.
     ``denied`` is why the job's project may not use this cluster at all, and
     ``partitions_allowed`` the only partitions it may use here (None: any);
@@ -53,6 +55,7 @@ class ClusterView:
     speed_runs: Mapping[str, int] = field(default_factory=lambda: _NONE)
     app_speed: Mapping[str, MeasuredSpeed] = field(default_factory=lambda: _NO_FIGURES)
     bandwidth_bytes_per_s: float | None = None
+    image_staging_s: float = 0.0
     home: bool = False
     allowed: bool = True
     budget_left: float | None = None
