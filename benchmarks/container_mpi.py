@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
     round_trip(buf, 8, 2000, rank);  /* warm up */
     double small = best(buf, 8, 40, 500, rank);
     round_trip(buf, big, 3, rank);
-    double large = best(buf, big, 20, 3, rank);
+    double large = best(buf, big, 100, 2, rank);
     if (rank == 0)
         printf("latency_us %.3f bandwidth_MBps %.1f\n", small / 2 * 1e6, 2.0 * big / large / 1e6);
     free(buf);
