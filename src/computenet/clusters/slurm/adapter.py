@@ -279,7 +279,10 @@ class SlurmCluster(ClusterAdapter):
         if self.config.ssh or self.image_root is None:
             raise ClusterError(f"{self.name}: {_NO_CONTAINERS}")
         try:
-            script = wrapped_script(spec, ImageStore(self.image_root), self.mount_roots)
+            # the first use of an image unpacks it: seconds, off the event loop
+            script = await asyncio.to_thread(
+                wrapped_script, spec, ImageStore(self.image_root), self.mount_roots
+            )
         except ComputeNetError as exc:
             raise ClusterError(f"{self.name}: {exc.message}") from exc
         return replace(request, spec=replace(spec, script=script, command=None)), []
