@@ -36,7 +36,7 @@ WAITING_PREFIX = "waiting: "
 
 
 def _fits(spec: JobSpec, view: ClusterView) -> list[Fit] | str:
-    why = cluster_why_not(spec, view.info, view.allowed, view.denied)
+    why = cluster_why_not(spec, view.info, view.allowed, view.denied, view.containers)
     if why is not None:
         return why
     parts = candidate_partitions(spec, view.info)

@@ -56,6 +56,7 @@ class ClusterView:
     app_speed: Mapping[str, MeasuredSpeed] = field(default_factory=lambda: _NO_FIGURES)
     bandwidth_bytes_per_s: float | None = None
     image_staging_s: float = 0.0
+    containers: str | None = None  # why the cluster cannot run images (None: it can)
     home: bool = False
     allowed: bool = True
     budget_left: float | None = None
