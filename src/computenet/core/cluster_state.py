@@ -255,7 +255,11 @@ class ClusterStates:
                         self.failed(name, exc, probe=True)
                         health = ClusterHealth.DOWN
             out[name] = ClusterView(
-                info=st.info, snapshot=snap, health=health, home=name == self.home
+                info=st.info,
+                snapshot=snap,
+                health=health,
+                home=name == self.home,
+                containers=adapter.features().get("containers"),
             )
         return out
 

@@ -262,7 +262,9 @@ async def advance_pending(
                 spec=(fitted or spec).to_dict(),
                 reason=moved or "Submitting",
             )
-            if spec.inputs:  # the data first; the staging task submits
+            chosen_site = staging_steps.site_of(ctrl, placement.chosen)
+            if staging_steps.needs_stage_in(ctrl, spec, chosen_site):
+                # the data (and the image) first; the staging task submits
                 staging_steps.begin_stage_in(ctrl, s, job, spec, now)
                 staged = True
         base = JobSpec.from_dict(job.spec)

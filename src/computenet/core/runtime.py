@@ -82,7 +82,11 @@ def make_adapter(config: ClusterConfig, settings: Settings, clock: Clock) -> Clu
     if config.kind == "slurm":
         from computenet.clusters.slurm import SlurmCluster
 
-        return SlurmCluster(config)
+        return SlurmCluster(
+            config,
+            image_root=settings.image_root(config.site),
+            mount_roots=tuple(settings.container_mount_roots),
+        )
     if config.kind == "fake":
         from computenet.clusters.fake import FakeCluster
 

@@ -101,6 +101,30 @@ async def _move(
     return result.bytes_sent
 
 
+async def move(
+    store: Store,
+    *,
+    job_id: str,
+    direction: str,
+    src_site: str,
+    src_path: str,
+    dst_site: str,
+    dst_path: str,
+) -> int:
+    """One recorded copy for a job (its owner sees it in ``cnet transfers``);
+    bytes moved this call."""
+    return await _move(
+        store,
+        job_id=job_id,
+        direction=direction,
+        src_site=src_site,
+        src_path=src_path,
+        dst_site=dst_site,
+        dst_path=dst_path,
+        owner=_owner(store, job_id),
+    )
+
+
 async def stage_in(store: Store, spec: JobSpec, *, job_id: str, site: str, workdir: str) -> int:
     """Copy every declared input to ``workdir`` at ``site``; returns bytes moved this call."""
     moved = 0

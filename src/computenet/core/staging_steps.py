@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from computenet.core import staging
+from computenet.core import images, staging
 from computenet.errors import ComputeNetError, ConflictError
 from computenet.model import JobSpec, JobState
 from computenet.network import ClusterView
@@ -49,15 +49,28 @@ def views_for(
 ) -> tuple[list[ClusterView], int]:
     """The views with each cluster's link to the job's inputs (None where every
     input already sits at the cluster's site), and the inputs' size in bytes."""
+    link = ctrl.settings.staging_bandwidth_bytes_per_s
+    out = list(views)
+    if spec.container_image:
+        out = [
+            replace(
+                v, image_staging_s=images.missing_bytes(ctrl.settings, spec, v.info.site) / link
+            )
+            for v in out
+        ]
     if not spec.inputs:
-        return list(views), 0
+        return out, 0
     size = staging.input_bytes(ctrl.store, spec)
     sites = {s.site for s in spec.inputs}
-    link = ctrl.settings.staging_bandwidth_bytes_per_s
-    out = [
-        replace(v, bandwidth_bytes_per_s=None if sites == {v.info.site} else link) for v in views
-    ]
+    out = [replace(v, bandwidth_bytes_per_s=None if sites == {v.info.site} else link) for v in out]
     return out, size
+
+
+def needs_stage_in(ctrl: Controller, spec: JobSpec, site: str | None) -> bool:
+    """Inputs to copy, or the job's image missing from its cluster's site."""
+    if spec.inputs:
+        return True
+    return bool(spec.container_image and site and images.missing_bytes(ctrl.settings, spec, site))
 
 
 def site_of(ctrl: Controller, cluster: str) -> str | None:
@@ -70,7 +83,10 @@ def begin_stage_in(ctrl: Controller, s: Session, job: JobRow, spec: JobSpec, now
     starts once the caller's transaction is committed."""
     site = site_of(ctrl, job.cluster or "") or "?"
     n = len(spec.inputs)
-    reason = f"staging {n} input{'s' if n != 1 else ''} to {site}"
+    what = [f"{n} input{'s' if n != 1 else ''}"] if n else []
+    if spec.container_image and images.missing_bytes(ctrl.settings, spec, site):
+        what.append(f"image {spec.container_image}")
+    reason = f"staging {' and '.join(what)} to {site}"
     repo.transition(s, job, JobState.STAGING_IN, now=now, reason=reason, attempt=job.attempt_count)
 
 
@@ -151,6 +167,9 @@ class StagingTasks:
             for site in dict.fromkeys(site_of(ctrl, cluster) for _, cluster in attempts):
                 if site is None:
                     raise ComputeNetError("its cluster is not known any more")
+                await images.stage_image(
+                    ctrl.store, ctrl.settings, spec, job_id=str(job_id), site=site
+                )
                 await staging.stage_in(
                     ctrl.store, spec, job_id=str(job_id), site=site, workdir=spec.workdir
                 )

@@ -134,9 +134,9 @@ def estimate(
     spec: JobSpec, view: ClusterView, fit: Fit, *, now: float, input_bytes: int
 ) -> Estimate:
     runtime_s, source = runtime(spec, view, fit)
-    staging_s = 0.0
+    staging_s = view.image_staging_s  # the container image, copied like an input
     if input_bytes > 0 and view.bandwidth_bytes_per_s:
-        staging_s = input_bytes / view.bandwidth_bytes_per_s
+        staging_s += input_bytes / view.bandwidth_bytes_per_s
     # data arrives before the job is queued, so the queue is asked at arrival
     start = queue_start(view, fit, now + staging_s)
     hours = runtime_s / 3600.0

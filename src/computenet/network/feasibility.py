@@ -71,10 +71,15 @@ def constraint_ok(expr: str | None, features: frozenset[str]) -> bool:
 
 
 def cluster_why_not(
-    spec: JobSpec, info: ClusterInfo, allowed: bool, denied: str | None = None
+    spec: JobSpec,
+    info: ClusterInfo,
+    allowed: bool,
+    denied: str | None = None,
+    containers: str | None = None,
 ) -> str | None:
     """Reasons that hold for the whole cluster, whatever the partition
-    (``denied``: the project's own reason, see ``network.access``)."""
+    (``denied``: the project's own reason, see ``network.access``;
+    ``containers``: why the cluster cannot run container images)."""
     if spec.clusters and info.name not in spec.clusters:
         return f"not among the requested clusters ({', '.join(spec.clusters)})"
     if spec.site is not None and info.site != spec.site:
@@ -85,6 +90,8 @@ def cluster_why_not(
         return denied
     if not allowed:
         return f"the user may not use {info.name}"
+    if spec.container_image and containers is not None:
+        return f"{info.name} cannot run containers: {containers}"
     if spec.catalogue is not None:
         return app_why_not(spec.catalogue, info.name)
     return None

@@ -36,7 +36,7 @@ WAITING_PREFIX = "waiting: "
 
 
 def _fits(spec: JobSpec, view: ClusterView) -> list[Fit] | str:
-    why = cluster_why_not(spec, view.info, view.allowed, view.denied)
+    why = cluster_why_not(spec, view.info, view.allowed, view.denied, view.containers)
     if why is not None:
         return why
     parts = candidate_partitions(spec, view.info)
@@ -177,9 +177,9 @@ def _pool_option(
 ) -> tuple[Option, Estimate] | str:
     """The pool's offer as an option, or why it has none now."""
     runtime_s, speed_source = runtime(spec, view, f)
-    staging_s = 0.0
+    staging_s = view.image_staging_s  # the container image, copied like an input
     if input_bytes > 0 and view.bandwidth_bytes_per_s:
-        staging_s = input_bytes / view.bandwidth_bytes_per_s
+        staging_s += input_bytes / view.bandwidth_bytes_per_s
     got = bursting.offer(pool, f.cpus, f.nodes, runtime_s, now + staging_s, caps or bursting.Caps())
     if isinstance(got, str):
         return got

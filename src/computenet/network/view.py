@@ -43,7 +43,9 @@ class ClusterView:
     speed measured by benchmark jobs, which replaces the node type's
     configured factor (``network.bench_speed``).
     ``bandwidth_bytes_per_s`` is the link to the job's data; None means the
-    data is already there. ``budget_left`` None means unlimited.
+    data is already there. ``image_staging_s`` is how long copying the job's
+    container image to this cluster's site takes (0: its store has it).
+    ``budget_left`` None means unlimited.
     ``start_model`` (optional) replaces the snapshot replay for start times.
     ``denied`` is why the job's project may not use this cluster at all, and
     ``partitions_allowed`` the only partitions it may use here (None: any);
@@ -58,6 +60,8 @@ class ClusterView:
     app_speed: Mapping[str, MeasuredSpeed] = field(default_factory=lambda: _NO_FIGURES)
     bench_speed: Mapping[str, BenchSpeed] = field(default_factory=lambda: _NO_BENCH)
     bandwidth_bytes_per_s: float | None = None
+    image_staging_s: float = 0.0
+    containers: str | None = None  # why the cluster cannot run images (None: it can)
     home: bool = False
     allowed: bool = True
     budget_left: float | None = None

@@ -157,6 +157,7 @@ CHEM_JOB = ["--wrap", "true", "--hold", "--account", "chem"]
 SUBMITTERS = {"viewer": 403, "other": 403}  # --account chem: members and managers only
 
 SAMPLES: dict[tuple[str, str], Sample] = {
+    ("GET", "/images"): Sample(),
     ("POST", "/jobs"): Sample(body={"options": CHEM_JOB}, expect=SUBMITTERS),
     ("POST", "/jobs:bulk"): Sample(body={"jobs": [{"options": CHEM_JOB}]}, expect=SUBMITTERS),
     ("GET", "/jobs"): Sample(query={"all": True}),
@@ -228,6 +229,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
 
 #: the rule each route has today (kind, scope): a change here is a decision, made on purpose
 PINNED = {
+    ("GET", "/images"): ("user", "read"),
+    ("POST", "/images"): ("admin", "manage"),
+    ("DELETE", "/images/{name}"): ("admin", "manage"),
     ("POST", "/clusters"): ("admin", "manage"),
     ("DELETE", "/clusters/{name}"): ("admin", "manage"),
     ("POST", "/users"): ("admin", "manage"),

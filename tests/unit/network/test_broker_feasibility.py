@@ -151,3 +151,24 @@ def test_named_partition_among_several(make_cluster: Callable[..., ClusterInfo])
     batch_only = place(JobSpec(gpus=1, partition="batch"), [ClusterView(info, None)], now=0.0)
     assert batch_only.chosen is None
     assert "needs 1 GPU, c partition batch has none" in batch_only.reason
+
+
+def test_a_containerised_job_skips_clusters_without_a_runtime(
+    make_cluster: Callable[..., ClusterInfo],
+) -> None:
+    spec = JobSpec(container_image="mpi")
+    without = ClusterView(make_cluster("c"), None, containers="no pyxis here")
+    with_runtime = ClusterView(make_cluster("d"), None)
+    assert why_not(spec, without) == "c cannot run containers: no pyxis here"
+    assert why_not(JobSpec(), without) is None  # a bare job still goes there
+    assert place(spec, [without, with_runtime], now=0.0).chosen == "d"
+
+
+def test_the_image_copy_counts_in_staging(make_cluster: Callable[..., ClusterInfo]) -> None:
+    spec = JobSpec(container_image="mpi", time_limit_s=600)
+    far = ClusterView(make_cluster("far"), None, image_staging_s=120.0)
+    near = ClusterView(make_cluster("near"), None)
+    placement = place(spec, [far, near], now=0.0, policy="fastest")
+    staging = {c.cluster: c.staging_s for c in placement.candidates}
+    assert staging == {"far": 120.0, "near": 0.0}
+    assert placement.chosen == "near"

@@ -10,6 +10,7 @@ called from any event loop or thread: they take a lock, never block on jobs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -40,7 +41,14 @@ from computenet.clusters.embedded.runner import LaunchSettings, launch_job, outc
 from computenet.clusters.embedded.views import UNLIMITED_S, snapshot_of, status_of, usage_of
 from computenet.config import ClusterConfig
 from computenet.containers.runtime import bwrap_path
-from computenet.errors import ClusterError, ConfigError, NotFoundError, SpecError
+from computenet.containers.store import ImageStore
+from computenet.errors import (
+    ClusterError,
+    ComputeNetError,
+    ConfigError,
+    NotFoundError,
+    SpecError,
+)
 from computenet.model import (
     AttemptRequest,
     AttemptStatus,
@@ -164,6 +172,15 @@ class EmbeddedCluster(ClusterAdapter):
             "start_estimate": "no own estimate; the broker plans from the snapshot",
         }
 
+    async def _unpack(self, image: str) -> None:
+        """Unpack the image now, off the event loop, rather than in the
+        scheduling thread when the job starts; a failure here is left for
+        the start to report, so the job fails with the reason."""
+        assert self._settings.image_root is not None
+        store = ImageStore(self._settings.image_root)
+        with contextlib.suppress(ComputeNetError):
+            await asyncio.to_thread(store.rootfs, image)
+
     async def submit(self, request: AttemptRequest) -> str:
         spec = request.spec
         part = choose_partition(
@@ -176,6 +193,8 @@ class EmbeddedCluster(ClusterAdapter):
         check_fits_partition(spec, shape, part, gpus_per_node, gpu_model, self.name)
         limit_s = time_limit_of(spec, part, self.name)
         script = script_of(spec)
+        if spec.container_image and self._settings.image_root is not None:
+            await self._unpack(spec.container_image)
         self._ensure_started()
         with self._lock:
             known = self._by_tag.get(request.tag)

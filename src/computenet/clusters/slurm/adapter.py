@@ -21,16 +21,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from computenet.clock import Clock, SystemClock
 from computenet.clusters.base import FEATURES, ClusterAdapter
 from computenet.clusters.slurm import parse as p
 from computenet.clusters.slurm import parse_nodes as pn
 from computenet.clusters.slurm.commands import build_sbatch
+from computenet.clusters.slurm.containers import pyxis_args, wrapped_script
 from computenet.clusters.slurm.identities import IdentityTransports
 from computenet.clusters.transport import CompletedCommand, LocalTransport, Transport
 from computenet.config import ClusterConfig
-from computenet.errors import ClusterError, ClusterUnavailable, NotFoundError
+from computenet.containers.runtime import bwrap_path
+from computenet.containers.store import ImageStore
+from computenet.errors import ClusterError, ClusterUnavailable, ComputeNetError, NotFoundError
 from computenet.model import (
     AttemptRequest,
     AttemptStatus,
@@ -57,6 +62,10 @@ _UNREACHABLE = (
     "in standby mode",
     "slurm_persist_conn_open",
 )
+_NO_CONTAINERS = (
+    "no pyxis here (sbatch has no --container-image), and bubblewrap runs images "
+    "only on a Slurm cluster on the server's machine"
+)
 _GONE = ("invalid job id", "already completing or completed")
 _NO_JSON = ("unrecognized option", "invalid option", "plugin", "--json")
 
@@ -69,8 +78,14 @@ class SlurmCluster(ClusterAdapter):
         *,
         clock: Clock | None = None,
         command_timeout_s: float = 60.0,
+        image_root: Path | None = None,
+        mount_roots: tuple[str, ...] = (),
     ) -> None:
         self.name = config.name
+        #: the cluster's site image store, and where container mounts may reach
+        self.image_root = image_root
+        self.mount_roots = mount_roots
+        self._pyxis: bool | None = None  # sbatch takes --container-image; None = not asked
         self.config = config
         self.transport: Transport = transport or _default_transport(config)
         self.clock: Clock = clock or SystemClock()
@@ -245,11 +260,41 @@ class SlurmCluster(ClusterAdapter):
             self._paths[job.job_id] = (job.stdout, job.stderr, job.user)
 
     # ----- ClusterAdapter ------------------------------------------------------------------
+    async def pyxis(self) -> bool:
+        """Whether this cluster's sbatch takes pyxis's options (asked once)."""
+        if self._pyxis is None:
+            result = await self._run(["sbatch", "--help"])
+            self._pyxis = result.returncode == 0 and "--container-image" in result.out
+        return self._pyxis
+
+    async def _containerised(self, request: AttemptRequest) -> tuple[AttemptRequest, list[str]]:
+        """The request as sbatch gets it when it names an image, and sbatch's
+        extra options (pyxis's). Raises ClusterError (not transient) for an
+        image this cluster cannot run; nothing is submitted then."""
+        spec = request.spec
+        if spec.container_image is None:
+            return request, []
+        if await self.pyxis():
+            return request, pyxis_args(spec)
+        if self.config.ssh or self.image_root is None:
+            raise ClusterError(f"{self.name}: {_NO_CONTAINERS}")
+        try:
+            # the first use of an image unpacks it: seconds, off the event loop
+            script = await asyncio.to_thread(
+                wrapped_script, spec, ImageStore(self.image_root), self.mount_roots
+            )
+        except ComputeNetError as exc:
+            raise ClusterError(f"{self.name}: {exc.message}") from exc
+        return replace(request, spec=replace(spec, script=script, command=None)), []
+
     async def submit(self, request: AttemptRequest) -> str:
+        request, extra = await self._containerised(request)
         try:
             call = build_sbatch(request)
         except ValueError as exc:
             raise ClusterError(f"{self.name}: {exc}") from exc
+        if extra:
+            call = replace(call, argv=(*call.argv[:2], *extra, *call.argv[2:]))
         transport = self.identities.for_submission(request.project, request.identity)
         result = await self._run(
             call.argv, input=call.stdin, env=call.env, idempotent=False, transport=transport
@@ -390,7 +435,10 @@ class SlurmCluster(ClusterAdapter):
 
     def features(self) -> dict[str, str | None]:
         out: dict[str, str | None] = {name: None for name in FEATURES}
-        out["containers"] = "depends on the site's container setup, which is not checked"
+        if self._pyxis is not True and self.config.ssh:
+            out["containers"] = _NO_CONTAINERS
+        elif self._pyxis is not True and bwrap_path() is None:
+            out["containers"] = "no pyxis seen here, and bubblewrap (bwrap) is not installed"
         conf = self._slurm_config
         if conf is not None and not conf.get("AccountingStorageType", "").endswith("slurmdbd"):
             out["usage"] = "accounting is off: usage has no CPU time or peak memory"
