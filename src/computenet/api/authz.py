@@ -119,6 +119,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/clusters"): Rule(READ, Who.USER),
     ("POST", "/api/v1/clusters"): Rule(MANAGE, Who.ADMIN),
     ("DELETE", "/api/v1/clusters/{name}"): Rule(MANAGE, Who.ADMIN),
+    ("POST", "/api/v1/clusters/{name}/drain"): Rule(MANAGE, Who.ADMIN),
+    ("POST", "/api/v1/clusters/{name}/resume"): Rule(MANAGE, Who.ADMIN),
     # sign-in, tokens, users
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/oidc"): PUBLIC,

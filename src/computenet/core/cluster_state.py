@@ -82,6 +82,9 @@ class ClusterStates:
         self.listeners: list[HealthListener] = []
         self.preflight: Preflight = lambda _name: None
         self._probing: dict[str, asyncio.Task[None]] = {}
+        #: clusters an administrator drained: no new jobs go there (in this
+        #: server's memory; a restart or another server does not know it)
+        self.drained: set[str] = set()
 
     @property
     def status(self) -> dict[str, ClusterStatus]:
@@ -255,7 +258,11 @@ class ClusterStates:
                         self.failed(name, exc, probe=True)
                         health = ClusterHealth.DOWN
             out[name] = ClusterView(
-                info=st.info, snapshot=snap, health=health, home=name == self.home
+                info=st.info,
+                snapshot=snap,
+                health=health,
+                home=name == self.home,
+                drained=name in self.drained,
             )
         return out
 
@@ -272,6 +279,7 @@ class ClusterStates:
                     "scheduler": info.scheduler if info else None,
                     "health": st.health.value,
                     "last_error": st.last_error,
+                    "drained": name in self.drained,
                     "features": self.adapters[name].features(),
                     "partitions": [
                         {
