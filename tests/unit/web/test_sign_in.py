@@ -116,3 +116,10 @@ def test_a_bad_query_is_a_page_not_json(portal: Portal) -> None:
     resp = portal.signed_in("alice").get("/portal/jobs?cursor=-1")
     assert resp.status_code == 422
     assert resp.headers["content-type"].startswith("text/html") and "cursor" in resp.text
+
+
+def test_pages_forbid_framing_and_foreign_scripts(portal: Portal) -> None:
+    for page in (portal.browser().get("/portal/login"), portal.signed_in("alice").get("/portal/")):
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert page.headers["x-frame-options"] == "DENY"
