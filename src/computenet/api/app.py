@@ -19,7 +19,7 @@ from computenet import __version__
 from computenet.api.authz import authorize, authorize_page, bind
 from computenet.api.stale import LastGood
 from computenet.core.runtime import Runtime
-from computenet.errors import ComputeNetError
+from computenet.errors import ComputeNetError, SpecError
 
 log = logging.getLogger("computenet.api")
 
@@ -133,9 +133,11 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        if request.url.path.startswith(PORTAL):
+            return page_error(request, SpecError(f"{where}: {first.get('msg', 'invalid')}"))
         return _error(
             422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}", transient=False
         )

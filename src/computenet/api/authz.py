@@ -123,6 +123,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/bench/runs"): Rule(SUBMIT, Who.USER),  # + the account's role, as a job
     ("GET", "/api/v1/bench/runs"): Rule(READ, Who.USER),
     ("GET", "/api/v1/bench/runs/{run_id}"): Rule(READ, Who.USER),
+    ("POST", "/api/v1/clusters/{name}/drain"): Rule(MANAGE, Who.ADMIN),
+    ("POST", "/api/v1/clusters/{name}/resume"): Rule(MANAGE, Who.ADMIN),
     # sign-in, tokens, users
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/oidc"): PUBLIC,

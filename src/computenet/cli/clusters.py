@@ -4,6 +4,7 @@ cnet clusters [--json]
 cnet clusters add NAME --kind slurm --slurm-conf PATH
 cnet clusters add NAME --kind slurm --ssh USER@HOST[:PORT] --key PATH [--known-hosts PATH]
 cnet clusters rm NAME [--force]
+cnet clusters drain NAME | cnet clusters resume NAME
 """
 
 from __future__ import annotations
@@ -176,6 +177,27 @@ def rm(
         return
     moved = result.get("requeued") or []
     print(f"removed cluster {name}" + (f"; requeued {len(moved)} job(s)" if moved else ""))
+
+
+@clusters_app.command("drain")
+def drain(name: str = typer.Argument(...), as_json: bool = JSON_OPT) -> None:
+    """Place no new jobs on the cluster (those there go on) until resumed.
+    Kept by this server until it restarts."""
+    result = get_client().drain_cluster(name)
+    if as_json:
+        print_json(result)
+        return
+    print(f"drained cluster {name}: no new jobs go there (cnet clusters resume {name})")
+
+
+@clusters_app.command("resume")
+def resume(name: str = typer.Argument(...), as_json: bool = JSON_OPT) -> None:
+    """Undo a drain: jobs are placed on the cluster again."""
+    result = get_client().resume_cluster(name)
+    if as_json:
+        print_json(result)
+        return
+    print(f"cluster {name} takes jobs again")
 
 
 def register(app: typer.Typer) -> None:

@@ -79,3 +79,10 @@ class AccountingCalls:
 
     def remove_cluster(self: _Requests, name: str, *, force: bool = False) -> Any:
         return self.request("DELETE", f"/clusters/{quote(name, safe='')}", params={"force": force})
+
+    def drain_cluster(self: _Requests, name: str) -> Any:
+        """Place no new jobs on ``name`` (those there go on)."""
+        return self.request("POST", f"/clusters/{quote(name, safe='')}/drain")
+
+    def resume_cluster(self: _Requests, name: str) -> Any:
+        return self.request("POST", f"/clusters/{quote(name, safe='')}/resume")

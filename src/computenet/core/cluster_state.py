@@ -82,6 +82,9 @@ class ClusterStates:
         self.listeners: list[HealthListener] = []
         self.preflight: Preflight = lambda _name: None
         self._probing: dict[str, asyncio.Task[None]] = {}
+        #: clusters an administrator drained: no new jobs go there (in this
+        #: server's memory; a restart or another server does not know it)
+        self.drained: set[str] = set()
 
     @property
     def status(self) -> dict[str, ClusterStatus]:
@@ -260,6 +263,7 @@ class ClusterStates:
                 health=health,
                 home=name == self.home,
                 containers=adapter.features().get("containers"),
+                drained=name in self.drained,
             )
         return out
 
@@ -276,6 +280,7 @@ class ClusterStates:
                     "scheduler": info.scheduler if info else None,
                     "health": st.health.value,
                     "last_error": st.last_error,
+                    "drained": name in self.drained,
                     "features": self.adapters[name].features(),
                     "partitions": [
                         {

@@ -115,8 +115,8 @@ def place(
             candidates.append(Candidate(view.name, None, False, why_not=fits))
             never.append(fits)
             continue
-        if view.health == ClusterHealth.DOWN:
-            why = f"{view.name} is down"
+        if view.health == ClusterHealth.DOWN or view.drained:
+            why = f"{view.name} is down" if not view.drained else f"{view.name} is drained"
             candidates.append(Candidate(view.name, fits[0].partition.name, False, why_not=why))
             waiting.append(why)
             continue

@@ -50,6 +50,8 @@ class ClusterView:
     ``denied`` is why the job's project may not use this cluster at all, and
     ``partitions_allowed`` the only partitions it may use here (None: any);
     ``tenant`` names that project in the reasons (see ``network.access``).
+    ``drained``: an administrator drained it; it takes no new jobs (those
+    running there go on), and jobs wait for it as for a cluster that is down.
     """
 
     info: ClusterInfo
@@ -69,6 +71,7 @@ class ClusterView:
     denied: str | None = None
     partitions_allowed: frozenset[str] | None = None
     tenant: str | None = None
+    drained: bool = False
 
     @property
     def name(self) -> str:

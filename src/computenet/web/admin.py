@@ -1,4 +1,5 @@
-"""Administration: users, projects and roles, budgets, quotas, clusters.
+"""Administration: users, projects and roles, budgets, quotas, clusters
+(add, drain, resume, remove).
 
 Administrators see every section; a project's managers see their projects'
 members, budgets and quotas. Each form is one SDK call, so the API's rules
@@ -122,6 +123,12 @@ def act(client: Client, action: str, f: dict[str, str]) -> str:
                 config[key] = f[key]
         client.add_cluster(config)
         return f"cluster {f.get('name')} added"
+    if action in ("drain-cluster", "resume-cluster"):
+        if action == "drain-cluster":
+            client.drain_cluster(f.get("name", ""))
+            return f"cluster {f.get('name')} drained: no new jobs go there"
+        client.resume_cluster(f.get("name", ""))
+        return f"cluster {f.get('name')} takes jobs again"
     if action == "remove-cluster":
         client.remove_cluster(f.get("name", ""))
         return f"cluster {f.get('name')} removed"

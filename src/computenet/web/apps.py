@@ -56,7 +56,8 @@ def _form_page(
     **context: Any,
 ) -> HTMLResponse:
     form = form if form is not None else client.app(name)
-    context.setdefault("errors", {})
+    values = _defaults(form) if values is None else values
+    errors = context.pop("errors", {})
     context.setdefault("preview", None)
     return page(
         request,
@@ -64,10 +65,33 @@ def _form_page(
         status_code=status_code,
         viewer=me,
         app=form,
-        values=_defaults(form) if values is None else values,
+        params=[_field(PARAM, f, values, errors) for f in form["fields"]],
+        resources=[_field(RESOURCE, r, values, {}) for r in form["resources"]],
+        account=values.get("account"),
         projects=[p for p in me.projects if p["role"] in ("member", "manager")],
         **context,
     )
+
+
+def _field(
+    prefix: str, f: dict[str, Any], values: dict[str, str], errors: dict[str, str]
+) -> dict[str, Any]:
+    """One form field, resolved here (the template only prints it)."""
+    low, high = f.get("min"), f.get("max")
+    bounds = None
+    if low is not None or high is not None:
+        bounds = f"From {'-' if low is None else low} to {'-' if high is None else high}."
+    return {
+        "key": prefix + f["name"],
+        "label": f.get("label") or f["name"],
+        "type": f.get("type"),
+        "required": bool(f.get("required")),
+        "choices": f.get("choices") or [],
+        "value": values.get(prefix + f["name"], ""),
+        "error": errors.get(f["name"]),
+        "bounds": bounds,
+        "help": f.get("help") or "",
+    }
 
 
 @router.get(f"{PREFIX}/apps/{{name}}")

@@ -12,7 +12,7 @@ from computenet.client import Client
 from computenet.client.api import TERMINAL
 from computenet.errors import ComputeNetError
 from computenet.web import PREFIX
-from computenet.web.render import page
+from computenet.web.render import page, when
 from computenet.web.session import check_csrf, client_for, viewer
 
 router = APIRouter()
@@ -82,6 +82,33 @@ def _list(client: Client, f: dict[str, Any]) -> tuple[list[dict[str, Any]], int 
     return list(body["jobs"]), body.get("next_cursor")
 
 
+def rows_of(jobs: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The table's cells, formatted here: the rows are re-rendered every few
+    seconds for every open list, and tuples render several times faster
+    than the template's filters."""
+    rows = []
+    for j in jobs:
+        reason = j.get("reason")
+        rows.append(
+            (
+                j["display_id"],
+                quote(str(j["display_id"]), safe=""),
+                j["name"],
+                j["owner"],
+                j["project"],
+                j["state"],
+                j["state"].lower(),
+                reason if reason and reason != "None" else "",
+                j.get("cluster") or "-",
+                when(j.get("submit_time")),
+                when(j.get("start_time")),
+                when(j.get("end_time")),
+                j.get("cpus"),
+            )
+        )
+    return rows
+
+
 def _query(f: dict[str, Any], **changes: Any) -> str:
     merged = {**f, **changes}
     return urlencode(
@@ -108,7 +135,7 @@ def jobs_page(
     jobs, next_cursor = _list(client, f)
     context: dict[str, Any] = {
         "viewer": me,
-        "jobs": jobs,
+        "rows": rows_of(jobs),
         "f": f,
         "query": _query(f),
         "next_query": _query(f, cursor=next_cursor) if next_cursor else None,

@@ -6,6 +6,7 @@ import calendar
 import contextlib
 import itertools
 import json
+import math
 import time
 from typing import Any
 
@@ -101,7 +102,11 @@ def login(
         if exc.http_status not in (422, 429):
             raise
         message = exc.message if exc.http_status == 429 else "give a user name and a password"
-        return _login_page(request, next, username, message, exc.http_status)
+        form = _login_page(request, next, username, message, exc.http_status)
+        if "retry_after_s" in exc.details:
+            wait = max(1, math.ceil(float(exc.details["retry_after_s"])))
+            form.headers["Retry-After"] = str(wait)
+        return form
     response = RedirectResponse(safe_next(next), status_code=303)
     max_age = int(body["expires_at"] - time.time()) if body.get("expires_at") else 12 * 3600
     set_session(response, request, body["token"], max_age)

@@ -72,6 +72,19 @@ env.filters.update(when=when, duration=duration, money=money, hours=hours, urlpa
 env.globals.update(prefix=PREFIX, missing_vendor_files=missing_vendor_files)
 
 
+#: every page: scripts and styles only from the portal itself, no framing,
+#: forms only back here; uPlot and htmx set inline styles from script
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
 def page(
     request: Request,
     name: str,
@@ -83,7 +96,9 @@ def page(
     context.setdefault("error", None)
     context.setdefault("notice", None)
     html = env.get_template(name).render(request=request, path=request.url.path, **context)
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    return HTMLResponse(
+        html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}
+    )
 
 
 def page_error(request: Request, exc: ComputeNetError) -> Response:

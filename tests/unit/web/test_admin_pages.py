@@ -69,3 +69,26 @@ def test_a_manager_manages_their_projects_members(portal: Portal) -> None:
     )
     assert resp.status_code == 303
     assert {m["user"]: m["role"] for m in portal.admin.members("chem")}["alice"] == "viewer"
+
+
+def test_a_drained_cluster_takes_no_new_jobs_until_resumed(portal: Portal) -> None:
+    b = portal.signed_in("admin")
+    csrf = csrf_of(b.get("/portal/admin").text)
+    assert (
+        b.post("/portal/admin/drain-cluster", data={"csrf": csrf, "name": "alpha"}).status_code
+        == 303
+    )
+    page = b.get("/portal/admin")
+    assert 'data-cluster="alpha"' in page.text and "UP (drained)" in page.text
+    alice = portal.sdk["alice"]
+    plan = alice.submit(script="#!/bin/sh\ntrue\n", options=["--time=5"], test_only=True)
+    why = {c["cluster"]: c["why_not"] for c in plan["placement"]["candidates"]}
+    assert why["alpha"] == "alpha is drained" and why["beta"] is None
+    assert (
+        b.post("/portal/admin/resume-cluster", data={"csrf": csrf, "name": "alpha"}).status_code
+        == 303
+    )
+    plan = alice.submit(script="#!/bin/sh\ntrue\n", options=["--time=5"], test_only=True)
+    assert all(c["why_not"] is None for c in plan["placement"]["candidates"])
+    unknown = b.post("/portal/admin/drain-cluster", data={"csrf": csrf, "name": "nowhere"})
+    assert unknown.status_code == 404 and "no cluster nowhere" in unknown.text

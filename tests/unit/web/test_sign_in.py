@@ -97,3 +97,29 @@ def test_a_session_revoked_on_the_server_ends_in_the_browser(portal: Portal) -> 
     assert "cn_session" not in b.jar  # the page dropped the dead cookie
     rows = b.get("/portal/jobs?rows=1", headers={"HX-Request": "true"})
     assert rows.status_code == 204 and rows.headers["HX-Redirect"].startswith("/portal/login")
+
+
+def test_too_many_failed_logins_are_refused_with_retry_after(portal: Portal) -> None:
+    b = portal.browser()
+    csrf = csrf_of(b.get("/portal/login").text)
+    for _ in range(5):
+        wrong = {"username": "alice", "password": "not it at all", "csrf": csrf}
+        assert b.post("/portal/login", data=wrong).status_code == 401
+    right = {"username": "alice", "password": PASSWORD, "csrf": csrf}
+    refused = b.post("/portal/login", data=right)
+    assert refused.status_code == 429 and "too many failed logins" in refused.text
+    assert int(refused.headers["retry-after"]) > 0
+    assert "cn_session" not in b.jar
+
+
+def test_a_bad_query_is_a_page_not_json(portal: Portal) -> None:
+    resp = portal.signed_in("alice").get("/portal/jobs?cursor=-1")
+    assert resp.status_code == 422
+    assert resp.headers["content-type"].startswith("text/html") and "cursor" in resp.text
+
+
+def test_pages_forbid_framing_and_foreign_scripts(portal: Portal) -> None:
+    for page in (portal.browser().get("/portal/login"), portal.signed_in("alice").get("/portal/")):
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert page.headers["x-frame-options"] == "DENY"

@@ -13,7 +13,7 @@ from computenet.api.deps import current_user, get_runtime
 from computenet.config import ClusterConfig, PartitionConfig
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal
-from computenet.errors import ConfigError, SpecError
+from computenet.errors import ConfigError, NotFoundError, SpecError
 
 router = APIRouter(tags=["clusters"])
 
@@ -135,3 +135,27 @@ async def remove(
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     return await runtime.remove_cluster(name, force=force)
+
+
+@router.post("/clusters/{name}/drain")
+async def drain(name: str, runtime: Runtime = Depends(get_runtime)) -> Any:
+    """Place no new jobs on the cluster; those queued or running there go on."""
+    return _set_drained(runtime, name, True)
+
+
+@router.post("/clusters/{name}/resume")
+async def resume(name: str, runtime: Runtime = Depends(get_runtime)) -> Any:
+    """Undo a drain: the broker places jobs there again."""
+    return _set_drained(runtime, name, False)
+
+
+def _set_drained(runtime: Runtime, name: str, drained: bool) -> dict[str, Any]:
+    states = runtime.controller.clusters
+    if name not in states.adapters:
+        raise NotFoundError(f"no cluster {name}")
+    if drained:
+        states.drained.add(name)
+    else:
+        states.drained.discard(name)
+        runtime.controller.wake()  # jobs waiting for it may go now
+    return {"name": name, "drained": drained}
