@@ -25,6 +25,7 @@ import heapq
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from computenet.model import ClusterInfo, NodeSnapshot, NodeType, PartitionInfo, Snapshot
 from computenet.model import SnapshotJob as SJ
@@ -161,11 +162,12 @@ def _states(
                 waiting[index] = job
                 scheduler.submit(index, job.procs, job.estimate_s, now)
                 index += 1
-            for key in scheduler.schedule(now):
-                job = waiting.pop(key)  # type: ignore[call-overload]
+            for started in scheduler.schedule(now):
+                number = cast(int, started)
+                job = waiting.pop(number)
                 end = now + job.runtime_s
-                running[key] = _Running(job.procs, now, job.estimate_s, end)  # type: ignore[index]
-                heapq.heappush(ends, (end, key))  # type: ignore[arg-type]
+                running[number] = _Running(job.procs, now, job.estimate_s, end)
+                heapq.heappush(ends, (end, number))
         states.append(
             _State(
                 t,
@@ -218,11 +220,12 @@ def _start_of(
     index = state.next_arrival
     inf = float("inf")
     while now <= deadline:
-        for key in scheduler.schedule(now):
-            if key == _PROBE:
+        for started in scheduler.schedule(now):
+            if started == _PROBE:
                 return now
-            job = waiting.pop(key)  # type: ignore[call-overload]
-            heapq.heappush(ends, (now + job.runtime_s, key))  # type: ignore[arg-type]
+            number = cast(int, started)
+            job = waiting.pop(number)
+            heapq.heappush(ends, (now + job.runtime_s, number))
         next_end = ends[0][0] if ends else inf
         arrival = jobs[index].submit if index < len(jobs) else inf
         now = min(next_end, arrival)
