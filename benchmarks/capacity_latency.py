@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -140,6 +141,7 @@ def main() -> None:
     finally:
         server.stop()
         runtime.store.close()  # type: ignore[attr-defined]
+        shutil.rmtree(root, ignore_errors=True)
     ratio = cli_capacity / cli_clusters
     print(f"clusters: {len(rows)}, queued jobs: {queued}, horizons in the curve: {horizons}")
     print(f"cnet clusters --json  {cli_clusters * 1000:8.1f} ms (SDK {api_clusters * 1000:.1f} ms)")
