@@ -129,6 +129,18 @@ def print_capacity(data: dict[str, Any]) -> None:
             *(_cell(best[h]["largest"], True) if h in best else "-" for h in horizons),
         )
     console.print(callable_)
+    apps = data.get("applications") or []
+    if apps:
+        table = Table(title="real applications (last 30 days)")
+        for col in ("application", "cluster", "partition", "runs", "median figure", "cost/unit"):
+            table.add_column(col)
+        for a in apps:
+            figure = "-" if a["median_figure"] is None else f"{a['median_figure']:.4g} {a['unit']}"
+            cost = "-"
+            if a["cost_per_work"] is not None:
+                cost = f"{a['cost_per_work']:.4g} per {a['work_unit']}"
+            table.add_row(a["app"], a["cluster"], a["partition"], str(a["runs"]), figure, cost)
+        console.print(table)
     for note in notes:
         console.print(note)
 

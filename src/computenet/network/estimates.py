@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from computenet.model import JobSpec, PartitionInfo, Snapshot
+from computenet.model import ClusterInfo, JobSpec, PartitionInfo, Snapshot
 from computenet.network.app_speed import units_of
 from computenet.network.feasibility import Fit
 from computenet.network.forecast import QueueForecast
@@ -113,8 +113,40 @@ def partition_forecast(
                 capacity = sum(n.cpus for n in live if n.state not in ("down", "drained"))
             else:
                 capacity = partition.total_cpus
-        forecast = QueueForecast(view.info.scheduler, pending, running, capacity, now)
+        forecast = _same_queue(view.info, name, capacity, running, pending, now)
         by_partition[key] = forecast
+    return forecast
+
+
+# (cluster, partition, policy, capacity) -> (running, pending, forecast): the
+# last forecast of each queue, kept while a new snapshot shows it unchanged.
+_BY_QUEUE: OrderedDict[
+    tuple[str, str, str, int], tuple[list[RunningJob], list[QueuedJob], QueueForecast]
+] = OrderedDict()
+
+
+def _same_queue(
+    info: ClusterInfo,
+    partition: str,
+    capacity: int,
+    running: list[RunningJob],
+    pending: list[QueuedJob],
+    now: float,
+) -> QueueForecast:
+    """A forecast of this queue: the last one made, when the queue has not
+    changed since and it is still valid at ``now`` (``QueueForecast.valid_until``)."""
+    key = (info.name, partition, info.scheduler, capacity)
+    kept = _BY_QUEUE.get(key)
+    if kept is not None:
+        old_running, old_pending, old = kept
+        if old.now <= now < old.valid_until and old_running == running and old_pending == pending:
+            _BY_QUEUE.move_to_end(key)
+            return old
+    forecast = QueueForecast(info.scheduler, pending, running, capacity, now)
+    _BY_QUEUE[key] = (running, pending, forecast)
+    _BY_QUEUE.move_to_end(key)
+    if len(_BY_QUEUE) > _FORECASTS_MAX:
+        _BY_QUEUE.popitem(last=False)
     return forecast
 
 

@@ -17,6 +17,11 @@ appended at the tail of the queue would meet at that pass:
 For these two policies the answer is the planner's (a property test checks
 it on random queues); other policies (``conservative``, ``easy-sjf``, whose
 backfill order is not queue order) call the planner per query.
+
+``valid_until``: the same running and pending jobs seen again at a later
+time before it give the same answers, so a caller may keep the forecast
+for an unchanged queue (``estimates.partition_forecast`` does; a property
+test checks it).
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ class QueueForecast:
         self._pending = pending
         self._running = running
         self._passes: tuple[np.ndarray, ...] | None = None
+        #: until when (exclusive) this forecast answers for the same queue seen later
+        self.valid_until = _INF
         if policy in FORECAST_POLICIES:
             self._passes = self._replay()
 
@@ -112,8 +119,14 @@ class QueueForecast:
         shadows: list[float] = []
         extras: list[int] = []
         clock = now
+        # Seen again later with nothing changed, the queue replays the same way
+        # as long as nothing started at the first pass (a later clock starts
+        # no more) and no running job is due (its expected end would move).
+        self.valid_until = min((run.end for run in self._running), default=_INF)
         while True:
             started = scheduler.schedule(clock)
+            if clock == now and started:
+                self.valid_until = now
             i = 0
             # heads first: the started prefix that was at the front of the queue
             while i < len(started) and queue and started[i] == next(iter(queue)):

@@ -41,6 +41,9 @@ def test_hpl_runs_as_a_job_and_shows_beside_peak(cnet: Any) -> None:
     part = next(c for c in data["clusters"] if c["name"] == "local-a")["partitions"][0]
     (shown,) = part["sustained"]
     assert shown["id"] == run["id"] and shown["figure_text"].endswith("GFLOPS")
+    # the run is a catalogue run like any other: its figure and cost per unit of work
+    (app,) = [a for a in data["applications"] if a["app"] == "hpl"]
+    assert (app["cluster"], app["median_figure"]) == ("local-a", run["value"])
     # the broker now takes local-a's measured speed in place of the configured one
     preview = as_json(cnet("submit", "--test-only", "--json", "--wrap", "true", "--time=10"))
     cands = {c["cluster"]: c for c in preview["placement"]["candidates"]}

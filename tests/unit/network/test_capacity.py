@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from computenet.errors import SpecError
 from computenet.model import NodeType
@@ -193,3 +195,40 @@ def test_peak_is_cores_times_clock_times_flops_per_cycle_plus_gpus() -> None:
     assert unknown.gflops is None and "clock_ghz" in unknown.derivation
     odd = node_peak(NodeType(cores=4, clock_ghz=1.0, flops_per_cycle=4, gpus=1, gpu_model="X9"))
     assert odd.gpu_gflops is None and "not in the peak table" in odd.derivation
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 16), st.integers(60, 7200)), max_size=6),
+    st.lists(st.tuples(st.integers(1, 24), st.integers(60, 7200)), max_size=12),
+    st.integers(1, 4),
+    st.sampled_from([0.0, 300.0, 3600.0, 86400.0]),
+    st.sampled_from(["easy", "fcfs"]),
+)
+def test_callable_is_the_largest_count_the_planner_starts_by_the_deadline(
+    running_spec: list[tuple[int, int]],
+    pending_spec: list[tuple[int, int]],
+    per_node: int,
+    horizon: float,
+    policy: str,
+) -> None:
+    info = cluster("a", cores=4, nodes=6, scheduler=policy)
+    running, used = [], 0
+    for procs, limit in running_spec:
+        if used + procs <= 24:
+            running.append((procs, NOW, limit))
+            used += procs
+    snap = snapshot(info, NOW, running=running, pending=pending_spec)
+    shape = parse_shape(f"cpus={per_node},time=20:00")
+    (row,) = callable_scale(ClusterView(info, snap), shape, [horizon], NOW)
+    run = [RunningJob(j.native_id, j.cpus, NOW + j.time_limit_s) for j in snap.running]
+    queue = [QueuedJob(j.native_id, j.cpus, j.time_limit_s, j.submit_time) for j in snap.pending]
+
+    def start(n: int) -> float:
+        return predict_start(policy, queue, run, 24, NOW, QueuedJob("x", n * per_node, 1200.0, NOW))
+
+    if row.nodes:
+        assert start(row.nodes) <= NOW + horizon
+        assert row.cpus == row.nodes * per_node
+    if row.nodes < 6:
+        assert start(row.nodes + 1) > NOW + horizon

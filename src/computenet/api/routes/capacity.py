@@ -28,7 +28,20 @@ async def capacity(
     runtime: Runtime = Depends(get_runtime),
 ) -> Any:
     shapes, horizons = cap.parse_request(shape, horizon, curve)
-    return await cap.report(runtime.controller, shapes, horizons, await _sustained(runtime))
+    body = await cap.report(runtime.controller, shapes, horizons, await _sustained(runtime))
+    body["applications"] = _applications(runtime)
+    return body
+
+
+def _applications(runtime: Runtime) -> list[dict[str, Any]]:
+    """Catalogue applications' figures and cost per unit of work, per
+    cluster and partition, over the last 30 days (as ``cnet report apps``)."""
+    from computenet.api.routes.apps import REPORT_DAYS, _runs
+    from computenet.apps import report
+
+    now = runtime.clock.now()
+    with runtime.store.session() as s:
+        return report.rows(_runs(s, runtime, now - REPORT_DAYS * 86400.0, now, None))
 
 
 async def _sustained(runtime: Runtime) -> dict[tuple[str, str], list[dict[str, Any]]]:
