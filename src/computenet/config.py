@@ -289,6 +289,8 @@ class Settings(BaseSettings):
     token: str | None = None
     host: str = "127.0.0.1"
     port: int = 0  # 0 = pick a free port
+    #: the server log's level (debug also logs each request); secrets never reach it
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     user: str = Field(default_factory=lambda: os.environ.get("USER") or "local")
     project: str = "default"
     default_policy: str = "fastest"

@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     runtime = Runtime(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -64,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(tmp, server_file)
     config = uvicorn.Config(
         create_app(runtime),
-        log_level="warning",
-        access_log=False,
+        log_level="debug" if settings.log_level == "debug" else "warning",
+        access_log=settings.log_level == "debug",
         lifespan="on",
         timeout_graceful_shutdown=3,
     )

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 shims_app = typer.Typer(
-    help="Slurm-compatible sbatch, srun, squeue, scancel, sacct and sinfo for this network.\n\n"
+    help="Slurm-compatible sbatch, srun, squeue, scancel, sacct, sinfo and scontrol "
+    "for this network.\n\n"
     "Put the directory first on PATH and tools that drive Slurm work unchanged.",
     no_args_is_help=True,
 )
@@ -18,7 +19,7 @@ def install(
     directory: Path = typer.Argument(..., help="Where to write the commands (created if missing)."),
     force: bool = typer.Option(False, "--force", help="Replace files that are not shims."),
 ) -> None:
-    """Write sbatch, srun, squeue, scancel, sacct and sinfo into DIRECTORY.
+    """Write sbatch, srun, squeue, scancel, sacct, sinfo and scontrol into DIRECTORY.
 
     \b
     Example:

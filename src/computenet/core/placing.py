@@ -22,8 +22,11 @@ from computenet.core.dependencies import dependency_status
 from computenet.core.service import embedded_fit
 from computenet.errors import ClusterError, ConflictError
 from computenet.model import AttemptRequest, JobSpec, JobState, SnapshotJob
+from computenet.model.tenancy import PROJECT_WIDE_ROLES
 from computenet.store import jobs as repo
+from computenet.store import projects
 from computenet.store.tables import AttemptRow, JobRow
+from computenet.store.tables_tenancy import UserRow
 
 if TYPE_CHECKING:
     from computenet.core.controller import Controller
@@ -123,21 +126,32 @@ def ready_jobs(ctrl: Controller, s: Session, pending: list[JobRow]) -> list[int]
 
 
 def dependency_rows(s: Session, ident: str, owner: str) -> list[JobRow]:
+    """The jobs ``ident`` names that ``owner`` may see. Another user's job
+    counts as no job at all: a dependency must not tell whether it exists,
+    nor how it ended (docs/tenancy.md)."""
     if "_" in ident:
         array_id, task = ident.split("_", 1)
-        return list(
+        rows = list(
             s.scalars(
                 select(JobRow).where(
                     JobRow.array_job_id == int(array_id), JobRow.array_task_id == int(task)
                 )
             )
         )
-    job = s.get(JobRow, int(ident))
-    if job is None:
-        return []
-    if job.array_job_id == job.id:
-        return list(s.scalars(select(JobRow).where(JobRow.array_job_id == job.id)))
-    return [job]
+    else:
+        job = s.get(JobRow, int(ident))
+        if job is None:
+            return []
+        rows = [job]
+        if job.array_job_id == job.id:
+            rows = list(s.scalars(select(JobRow).where(JobRow.array_job_id == job.id)))
+    if all(r.owner == owner for r in rows):
+        return rows
+    user = s.get(UserRow, owner)
+    if user is not None and user.is_admin:
+        return rows
+    roles = projects.roles_of(s, owner)
+    return [r for r in rows if r.owner == owner or roles.get(r.project) in PROJECT_WIDE_ROLES]
 
 
 async def advance_pending(

@@ -94,7 +94,7 @@ class Tenancy:
             p = hit.principal
             if p.expires_at is not None and p.expires_at <= now:
                 self._callers.pop(key, None)
-                kind = "session" if p.token_kind == "session" else "token"
+                kind = "session" if p.token_kind == "session" else "token"  # nosec B105
                 raise AuthError(f"{kind} {p.token_id} has expired")
             return p
         try:

@@ -1,5 +1,6 @@
 """Slurm-compatible front ends: ``sbatch``, ``srun``, ``squeue``, ``scancel``,
-``sacct`` and ``sinfo`` that speak to the computenet network.
+``sacct`` and ``sinfo`` that speak to the computenet network, and the part of
+``scontrol`` that batch scripts use (hostlists).
 
 ``cnet shims install DIR`` writes one small executable per command into DIR;
 with DIR first on PATH, tools that drive Slurm through its commands work
@@ -9,4 +10,4 @@ SDK (``computenet.client``) and the standard library, so they start fast.
 
 from __future__ import annotations
 
-COMMANDS: tuple[str, ...] = ("sbatch", "srun", "squeue", "scancel", "sacct", "sinfo")
+COMMANDS: tuple[str, ...] = ("sbatch", "srun", "squeue", "scancel", "sacct", "sinfo", "scontrol")

@@ -5,6 +5,7 @@ with a wrong one. Run through its command line, which is its stable face."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,3 +84,36 @@ def test_no_operation_answers_with_a_server_error(
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_stateful_sequences_never_answer_with_a_server_error(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    """Chains of calls along the links schemathesis infers between operations
+    (an id one answers, fed to the next), beyond the one-call phases above."""
+    proc = subprocess.run(
+        [
+            *_schemathesis(),
+            "run",
+            server.url + "/openapi.json",
+            "--phases",
+            "stateful",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "100",
+            "--header",
+            f"Authorization: Bearer {TOKEN}",
+            "--seed",
+            "1",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    links = re.search(r"API Links:\s+(\d+) covered / (\d+) selected", proc.stdout)
+    assert links is not None and int(links.group(2)) > 0, proc.stdout[-2000:]
+    assert int(links.group(1)) > 0  # at least one chain was followed

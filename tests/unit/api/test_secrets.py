@@ -25,7 +25,11 @@ def _files(*roots: Path) -> list[Path]:
 
 
 @pytest.mark.slow
-def test_a_server_keeps_secrets_out_of_logs_errors_and_the_store(isolated_home: Path) -> None:
+@pytest.mark.parametrize("level", ["info", "debug"])
+def test_a_server_keeps_secrets_out_of_logs_errors_and_the_store(
+    isolated_home: Path, level: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CN_LOG_LEVEL", level)  # the server started below inherits it
     settings = load_settings()
     info = start_local(settings)
     local = settings.token_file.read_text().strip()
@@ -72,6 +76,9 @@ def test_a_server_keeps_secrets_out_of_logs_errors_and_the_store(isolated_home: 
             assert secret not in text, "an answer holds a secret"
     log = settings.state_dir / "server.log"
     assert log.exists() and log.stat().st_size > 0  # the server did write its log
+    if level == "debug":  # each request was logged, with its path, and the database's work
+        text = log.read_text(errors="replace")
+        assert "/api/v1/auth/login" in text and "DEBUG" in text
     checked = 0
     for path in _files(settings.state_dir, settings.data_dir):
         data = path.read_bytes()

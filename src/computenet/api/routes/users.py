@@ -142,4 +142,4 @@ def set_password(
         keep = who.token_id if name == who.name else None
         ended = users.revoke_sessions(s, name, now=runtime.clock.now(), keep=keep)
     runtime.tenancy.forget_user(name)
-    return {"name": name, "password_set": True, "sessions_ended": ended}
+    return {"name": name, "password_set": True, "sessions_ended": ended}  # nosec B105

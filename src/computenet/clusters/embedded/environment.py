@@ -97,9 +97,14 @@ def slurm_variables(
     cpus_per_node = compress_counts([len(n.cpus) for n in allocation.nodes])
     first = allocation.nodes[0]
     gpus = ",".join(str(g) for g in first.gpus)
+    # the id the user was given (the network's, as cnet and the shims show it), so a
+    # script that names files after $SLURM_JOB_ID (PSI/J) finds them under that id;
+    # the cluster's own id when the adapter runs without the network
+    network = who.network_job_id or ""
+    job_id = network if network.isdigit() else who.native_id
     env = {
-        "SLURM_JOB_ID": who.native_id,
-        "SLURM_JOBID": who.native_id,
+        "SLURM_JOB_ID": job_id,
+        "SLURM_JOBID": job_id,
         "SLURM_JOB_NAME": who.name,
         "SLURM_JOB_USER": who.user,
         "SLURM_JOB_NODELIST": nodelist,

@@ -170,7 +170,8 @@ class JobFiles:
 
     def read_launch(self, native_id: str) -> dict[str, Any] | None:
         try:
-            data = marshal.loads((self.job_dir(native_id) / "launch.marshal").read_bytes())
+            # bandit B302: the server wrote it (0700 dir)
+            data = marshal.loads((self.job_dir(native_id) / "launch.marshal").read_bytes())  # nosec B302
         except (OSError, ValueError, EOFError, TypeError):
             return None
         return data if isinstance(data, dict) else None

@@ -336,7 +336,8 @@ def main(argv: list[str]) -> int:
         return 2
     job_dir = os.path.abspath(argv[1])
     with open(os.path.join(job_dir, "launch.marshal"), "rb") as f:
-        launch = marshal.load(f)
+        # bandit B302: written by the server in its 0700 job dir
+        launch = marshal.load(f)  # nosec B302
     return Supervisor(job_dir, launch).run()
 
 
