@@ -79,6 +79,7 @@ class EmbeddedCluster(ClusterAdapter):
             kill_grace_s=kill_grace_s,
             mem_poll_s=mem_poll_s,
             host_cpus=tuple(sorted(os.sched_getaffinity(0))),
+            max_output_bytes=config.max_output_bytes,
         )
         self._check_interval_s = check_interval_s
         self._gpu_models = detect_gpus()

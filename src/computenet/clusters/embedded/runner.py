@@ -31,6 +31,7 @@ class LaunchSettings:
     kill_grace_s: float = 5.0
     mem_poll_s: float = 0.5
     host_cpus: tuple[int, ...] = ()
+    max_output_bytes: int | None = None
 
 
 def _resolve(path: str, workdir: str) -> str:
@@ -123,6 +124,7 @@ def launch_config(
         "kill_grace_s": settings.kill_grace_s,
         "mem_limit_bytes": allocation.mem_bytes,
         "mem_poll_s": settings.mem_poll_s,
+        "max_output_bytes": settings.max_output_bytes,
         "cpus": cpus,
         "signal": sig,
         "allocation": allocation_to_list(allocation),
