@@ -157,6 +157,18 @@ def _size(path: str) -> int:
         return 0
 
 
+def full_output_disk(spec: dict[str, Any]) -> str | None:
+    """Why a failed job's output may be missing: its file system is full."""
+    for path in sorted({spec["stdout"], spec["stderr"]}):
+        try:
+            fs = os.statvfs(os.path.dirname(path) or ".")
+        except OSError:
+            continue
+        if fs.f_bavail * fs.f_frsize < 64 * 1024:
+            return f"no space left on the file system holding {path}"
+    return None
+
+
 def open_output(path: str, append: bool) -> int:
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
     return os.open(path, flags, 0o644)
@@ -238,6 +250,8 @@ class Supervisor:
         assert self.wait_status is not None
         exit_code = exit_code_of(self.wait_status)
         state = self.outcome or ("COMPLETED" if exit_code == "0:0" else "FAILED")
+        if state == "FAILED" and self.reason is None:
+            self.reason = full_output_disk(self.launch)
         write_status(
             self.status_path,
             self.status(
