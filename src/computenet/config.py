@@ -164,6 +164,10 @@ class ClusterConfig(BaseModel):
     #: projects without one are not placed on this cluster
     identities: dict[str, IdentityConfig] = {}
     pools: list[PoolConfig] = []
+    #: embedded clusters: a job whose stdout or stderr file grows past this is
+    #: stopped (FAILED, the reason says so) and the file cut there with a marker;
+    #: None: no limit (docs/reliability.md)
+    max_output_bytes: int | None = Field(default=10 * 2**30, gt=0)
 
     @model_validator(mode="after")
     def _check_pools(self) -> ClusterConfig:

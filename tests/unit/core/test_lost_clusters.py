@@ -204,3 +204,26 @@ def test_grace_must_not_be_negative(tmp_path: Path) -> None:
         Settings(
             data_dir=tmp_path, state_dir=tmp_path, clusters=fake_configs(), lost_cluster_grace_s=-1
         )
+
+
+async def test_the_third_lost_attempt_ends_the_job_node_fail(rt: Runtime, clock: FakeClock) -> None:
+    job_id, _ = await running_on_alpha(rt)
+    with rt.store.session() as s:  # two earlier attempts already lost under it
+        for number in (2, 3):
+            s.add(
+                AttemptRow(
+                    job_id=job_id,
+                    number=number,
+                    cluster="beta",
+                    partition="cheap",
+                    tag=rt.controller.tag_for(job_id, number),
+                    native_id=None,
+                    state="NODE_FAIL",
+                    submit_time=clock.now(),
+                )
+            )
+    await down_for(rt, clock, "alpha", GRACE_S + 60)
+    row = job(rt, job_id)
+    assert row.state == "NODE_FAIL"
+    assert (row.reason or "").endswith("3 attempts lost")
+    assert fake(rt, "beta").submitted == []

@@ -93,6 +93,7 @@ class EmbeddedCluster(ClusterAdapter):
             host_cpus=tuple(sorted(os.sched_getaffinity(0))),
             image_root=image_root or Path(state_dir) / "images",
             mount_roots=mount_roots,
+            max_output_bytes=config.max_output_bytes,
         )
         self._check_interval_s = check_interval_s
         self._gpu_models = detect_gpus()

@@ -42,6 +42,7 @@ class LaunchSettings:
     host_cpus: tuple[int, ...] = ()
     image_root: Path | None = None  # this cluster's site image store
     mount_roots: tuple[str, ...] = ()  # where --container-mounts may reach
+    max_output_bytes: int | None = None
 
 
 def _resolve(path: str, workdir: str) -> str:
@@ -140,6 +141,7 @@ def launch_config(
         "kill_grace_s": settings.kill_grace_s,
         "mem_limit_bytes": allocation.mem_bytes,
         "mem_poll_s": settings.mem_poll_s,
+        "max_output_bytes": settings.max_output_bytes,
         "cpus": cpus,
         "signal": sig,
         "allocation": allocation_to_list(allocation),

@@ -8,7 +8,9 @@ only the standard library so it starts in a few milliseconds.
 It reads ``JOBDIR/launch.marshal``, runs the script in a new process group
 with the job's CPUs, stdout/stderr and environment, and enforces the time
 limit (optional early signal, SIGTERM, grace, SIGKILL -> TIMEOUT), the memory
-limit (tree RSS polled -> SIGKILL -> OUT_OF_MEMORY) and cancellation
+limit (tree RSS polled -> SIGKILL -> OUT_OF_MEMORY), the output limit
+(stdout/stderr file size polled -> SIGKILL -> FAILED, the file cut at the
+limit with a marker line) and cancellation
 (SIGTERM to the supervisor -> TERM, grace, KILL -> CANCELLED). It is a child
 subreaper, so every process the job starts, even one that called setsid,
 stays its descendant; when the batch script ends, whatever is left is killed,
@@ -148,6 +150,25 @@ def become_subreaper() -> None:
         pass  # without it, processes that escape via setsid may outlive the job
 
 
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def full_output_disk(spec: dict[str, Any]) -> str | None:
+    """Why a failed job's output may be missing: its file system is full."""
+    for path in sorted({spec["stdout"], spec["stderr"]}):
+        try:
+            fs = os.statvfs(os.path.dirname(path) or ".")
+        except OSError:
+            continue
+        if fs.f_bavail * fs.f_frsize < 64 * 1024:
+            return f"no space left on the file system holding {path}"
+    return None
+
+
 def open_output(path: str, append: bool) -> int:
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
     return os.open(path, flags, 0o644)
@@ -165,6 +186,7 @@ class Supervisor:
         self.kill_at: float | None = None
         self.max_rss_bytes = 0
         self.start_time = time.time()
+        self.cut_outputs: list[str] = []  # files to cut at the output limit
 
     def status(self, state: str, **extra: Any) -> dict[str, Any]:
         return {
@@ -222,11 +244,14 @@ class Supervisor:
         write_status(os.path.join(self.job_dir, "running.json"), self.status("RUNNING"))
         self.watch()
         self.clean_up()
+        self.cut_at_limit()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.max_rss_bytes = max(self.max_rss_bytes, usage.ru_maxrss * 1024)
         assert self.wait_status is not None
         exit_code = exit_code_of(self.wait_status)
         state = self.outcome or ("COMPLETED" if exit_code == "0:0" else "FAILED")
+        if state == "FAILED" and self.reason is None:
+            self.reason = full_output_disk(self.launch)
         write_status(
             self.status_path,
             self.status(
@@ -259,8 +284,10 @@ class Supervisor:
         signal_at = (deadline - sig["seconds_before"]) if sig and deadline else None
         grace_s = float(spec.get("kill_grace_s", 5.0))
         mem_limit: int = spec.get("mem_limit_bytes") or 0
+        out_limit: int = spec.get("max_output_bytes") or 0
+        outputs = sorted({spec["stdout"], spec["stderr"]})
         poll_s = 0.05
-        next_poll = self.start_time + poll_s if mem_limit else None
+        next_poll = self.start_time + poll_s if mem_limit or out_limit else None
         while True:
             self.reap()
             if self.wait_status is not None:
@@ -276,9 +303,11 @@ class Supervisor:
                 self.kill_at = None
                 signal_tree(signal.SIGKILL, self.job_pid)
             if next_poll is not None and now >= next_poll:
-                rss = tree_rss_bytes(descendants(os.getpid()))
+                if out_limit and self.outcome is None:
+                    self.check_outputs(outputs, out_limit)
+                rss = tree_rss_bytes(descendants(os.getpid())) if mem_limit else 0
                 self.max_rss_bytes = max(self.max_rss_bytes, rss)
-                if rss > mem_limit and self.outcome is None:
+                if mem_limit and rss > mem_limit and self.outcome is None:
                     self.outcome, self.reason = (
                         "OUT_OF_MEMORY",
                         (f"memory {rss} bytes over the limit of {mem_limit} bytes"),
@@ -304,6 +333,37 @@ class Supervisor:
             )
             if got is not None and got.si_signo != signal.SIGCHLD and self.outcome is None:
                 self.stop("CANCELLED", "cancelled", grace_s)
+
+    def check_outputs(self, paths: list[str], limit: int) -> None:
+        """Stop the job once one of its output files passes ``limit`` bytes."""
+        for path in paths:
+            try:
+                size = os.stat(path).st_size
+            except OSError:
+                continue
+            if size > limit:
+                self.outcome = "FAILED"
+                self.reason = (
+                    f"output limit: {os.path.basename(path)} passed {limit} bytes "
+                    "(max_output_bytes); the job was stopped and the file cut there"
+                )
+                self.cut_outputs = [p for p in paths if _size(p) > limit]
+                signal_tree(signal.SIGKILL, self.job_pid)
+                return
+
+    def cut_at_limit(self) -> None:
+        """Once the job is gone: cut each file that passed the limit, and say so in it."""
+        limit = self.launch.get("max_output_bytes") or 0
+        for path in self.cut_outputs:
+            try:
+                os.truncate(path, limit)
+                with open(path, "ab") as f:
+                    f.write(
+                        f"\n[computenet: output cut at {limit} bytes, "
+                        "the cluster's output limit; the job was stopped]\n".encode()
+                    )
+            except OSError:
+                pass  # the reason in the job's status says what happened
 
     def send(self, sig: int, pid: int | None) -> None:
         if pid is not None:

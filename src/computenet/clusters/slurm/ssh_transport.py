@@ -14,6 +14,7 @@ scancel); ``sbatch`` is not, since it may have been accepted: the caller gets
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ class SshTransport:
                     self.connects += 1
                     return self._conn
                 except asyncssh.HostKeyNotVerifiable as exc:
-                    raise ClusterError(f"{self!r}: host key not trusted: {exc}") from exc
+                    raise ClusterError(f"{self!r}: {self._host_key_problem(exc)}") from exc
                 except asyncssh.PermissionDenied as exc:
                     raise ClusterError(f"{self!r}: login refused: {exc}") from exc
                 except (OSError, TimeoutError, asyncssh.Error) as exc:
@@ -110,6 +111,25 @@ class SshTransport:
             raise ClusterUnavailable(
                 f"{self!r}: cannot connect after {self.retries + 1} tries: {last}"
             ) from last
+
+    def _host_key_problem(self, exc: Exception) -> str:
+        """Why the login node's key was refused: changed (known_hosts holds
+        another key for it) or never seen. Neither is retried."""
+        import asyncssh
+
+        where = self.known_hosts or "~/.ssh/known_hosts"
+        try:
+            known = asyncssh.read_known_hosts(os.path.expanduser(where))
+            keys = known.match(self.target.host, self.target.host, self.target.port)[0]
+        except (OSError, ValueError, asyncssh.Error):
+            keys = []
+        if keys:
+            return (
+                f"host key changed: the key it presented is not the one {where} holds "
+                "for it (a reinstalled login node, or another host answering); "
+                f"connection refused. Check the new key, then replace the entry: {exc}"
+            )
+        return f"host key not trusted: {where} has no key for it: {exc}"
 
     def _drop(self, conn: Any) -> None:
         if self._conn is conn:
