@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
 
 from computenet.core.hedge import LIVE_ATTEMPT, MOVED, cancel_copies, live_copies
 from computenet.core.service import embedded_fit
@@ -63,35 +64,46 @@ def runnable_elsewhere(spec: JobSpec, views: list[ClusterView]) -> bool:
     return any(c.feasible for c in feasible(spec, usable))
 
 
+def views_up(ctrl: Controller) -> list[ClusterView]:
+    """What the broker needs to tell where else a job could run: every cluster
+    not DOWN, without snapshots."""
+    return [
+        ClusterView(info=st.info, snapshot=None, health=st.health)
+        for st in ctrl.clusters.status.values()
+        if st.info is not None and st.health != ClusterHealth.DOWN
+    ]
+
+
+def current_attempts(s: Session, *where: Any) -> list[Row[JobRow, AttemptRow]]:
+    """Jobs with their current attempt matching ``where``, at most 1,000 a pass."""
+    query = (
+        select(JobRow, AttemptRow)
+        .join(
+            AttemptRow,
+            (AttemptRow.job_id == JobRow.id) & (AttemptRow.number == JobRow.attempt_count),
+        )
+        .where(*where)
+        .limit(1000)
+    )
+    return list(s.execute(query))
+
+
 async def move_off_down(ctrl: Controller) -> int:
     """Send jobs queued on DOWN clusters back to placement; returns how many moved."""
     status = ctrl.clusters.status
     down = [n for n, st in status.items() if st.health == ClusterHealth.DOWN]
     if not down:
         return 0
-    views = [
-        ClusterView(info=st.info, snapshot=None, health=st.health)
-        for n, st in status.items()
-        if st.info is not None and st.health != ClusterHealth.DOWN
-    ]
+    views = views_up(ctrl)
     now = ctrl.clock.now()
     moved = 0
     with ctrl.store.session() as s:
-        rows = list(
-            s.execute(
-                select(JobRow, AttemptRow)
-                .join(
-                    AttemptRow,
-                    (AttemptRow.job_id == JobRow.id) & (AttemptRow.number == JobRow.attempt_count),
-                )
-                .where(
-                    JobRow.state == JobState.QUEUED.value,
-                    JobRow.cancel_requested.is_(False),
-                    AttemptRow.state == JobState.QUEUED.value,
-                    AttemptRow.cluster.in_(down),
-                )
-                .limit(1000)
-            )
+        rows = current_attempts(
+            s,
+            JobRow.state == JobState.QUEUED.value,
+            JobRow.cancel_requested.is_(False),
+            AttemptRow.state == JobState.QUEUED.value,
+            AttemptRow.cluster.in_(down),
         )
         for job, attempt in rows:
             cluster = attempt.cluster

@@ -28,10 +28,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from computenet.core.failover import FAILOVER, LOST, runnable_elsewhere
+from computenet.core.failover import (
+    FAILOVER,
+    LOST,
+    current_attempts,
+    runnable_elsewhere,
+    views_up,
+)
 from computenet.errors import ClusterError
 from computenet.model import ClusterHealth, JobSpec, JobState
-from computenet.network import ClusterView
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow, JobRow
 
@@ -61,28 +66,15 @@ async def requeue_lost(ctrl: Controller) -> int:
     lost = lost_clusters(ctrl)
     if not lost:
         return 0
-    views = [
-        ClusterView(info=st.info, snapshot=None, health=st.health)
-        for n, st in ctrl.clusters.status.items()
-        if st.info is not None and st.health != ClusterHealth.DOWN
-    ]
+    views = views_up(ctrl)
     now = ctrl.clock.now()
     changed = 0
     with ctrl.store.session() as s:
-        rows = list(
-            s.execute(
-                select(JobRow, AttemptRow)
-                .join(
-                    AttemptRow,
-                    (AttemptRow.job_id == JobRow.id) & (AttemptRow.number == JobRow.attempt_count),
-                )
-                .where(
-                    JobRow.state == JobState.RUNNING.value,
-                    AttemptRow.state == JobState.RUNNING.value,
-                    AttemptRow.cluster.in_(list(lost)),
-                )
-                .limit(1000)
-            )
+        rows = current_attempts(
+            s,
+            JobRow.state == JobState.RUNNING.value,
+            AttemptRow.state == JobState.RUNNING.value,
+            AttemptRow.cluster.in_(list(lost)),
         )
         for job, attempt in rows:
             cluster = attempt.cluster
