@@ -212,15 +212,19 @@ def print_figures(job: dict[str, Any]) -> None:
         sys.stdout.write(f"figure: {figure_text(f)}\n")
 
 
+#: a command that takes sbatch options after its own: unknown ones pass through
+PASSTHROUGH: dict[str, Any] = {
+    "allow_extra_args": True,
+    "ignore_unknown_options": True,
+    "allow_interspersed_args": False,
+    "help_option_names": ["--help", "-h"],
+}
+
+
 def register(app: typer.Typer) -> None:
     apps_app.command(
         "run",
-        context_settings={
-            "allow_extra_args": True,
-            "ignore_unknown_options": True,
-            "allow_interspersed_args": False,
-            "help_option_names": ["--help", "-h"],
-        },
+        context_settings=PASSTHROUGH,
         options_metavar="[-p NAME=VALUE]... [SBATCH OPTIONS] [--test-only] [--wait] [--json]",
     )(run)
     app.add_typer(apps_app, name="apps")

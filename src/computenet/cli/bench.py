@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from computenet.cli.apps import PASSTHROUGH
 from computenet.cli.context import get_client, out_console, print_json
 
 bench_app = typer.Typer(
@@ -131,12 +132,7 @@ def ls(
 def register(app: typer.Typer) -> None:
     bench_app.command(
         "run",
-        context_settings={
-            "allow_extra_args": True,
-            "ignore_unknown_options": True,
-            "allow_interspersed_args": False,
-            "help_option_names": ["--help", "-h"],
-        },
+        context_settings=PASSTHROUGH,
         options_metavar="[--cluster C] [-p NAME=VALUE]... [SBATCH OPTIONS] [--wait] [--json]",
     )(run)
     app.add_typer(bench_app, name="bench")
