@@ -61,7 +61,16 @@ def duration(seconds: float | None) -> str:
 
 
 def money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.4f}" if abs(value) < 1 else f"{value:,.2f}"
+    """Two decimals from 1 up, else four, and for a cost below 0.0001 (a
+    short test job) two significant digits, so that it never reads as 0."""
+    if value is None:
+        return "-"
+    size = abs(value)
+    if size >= 1:
+        return f"{value:,.2f}"
+    if size == 0 or size >= 1e-4:
+        return f"{value:,.4f}"
+    return f"{value:.{1 - math.floor(math.log10(size))}f}"
 
 
 def hours(seconds: float | None) -> str:

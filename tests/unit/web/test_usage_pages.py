@@ -39,3 +39,13 @@ def test_another_projects_statement_is_refused(portal: Portal) -> None:
     resp = bob.get("/portal/usage?project=chem")
     assert resp.status_code == 403 and "not in project chem" in resp.text
     assert bob.get("/portal/usage.csv?project=chem").status_code == 403
+
+
+def test_a_tiny_cost_is_shown_with_its_digits_not_as_zero() -> None:
+    from computenet.web.render import money
+
+    assert money(2.8e-5) == "0.000028"
+    assert money(0.0067) == "0.0067"
+    assert money(0.0) == "0.0000"
+    assert money(12.345) == "12.35"
+    assert money(None) == "-"
