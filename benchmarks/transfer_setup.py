@@ -1,5 +1,7 @@
-"""Shared set-up for the transfer benchmarks: data, a site agent, a loopback sshd,
-a private computenet server with sites ``agent1``, ``ssh1`` and timing helpers.
+"""Shared set-up for the transfer benchmarks: data, two site agents, a loopback
+sshd, a private computenet server with sites ``agent1`` (which also allows
+integrity-only copies: ``--data-listen``, ``--allow-no-encrypt``), ``agent2``,
+``ssh1`` and timing helpers.
 
 Everything lives under one temporary directory and every daemon is stopped by
 its PID at the end.
@@ -53,14 +55,18 @@ class Bench:
             CN_CONFIG=str(base / "cn/none.toml"),
         )
         self.agent_root = base / "agent-root"
+        self.agent2_root = base / "agent2-root"
         self.ssh_root = base / "ssh-root"
         self.local_dst = base / "local-dst"
         self.trash = base / "trash"
-        for d in (self.agent_root, self.ssh_root, self.local_dst):
+        for d in (self.agent_root, self.agent2_root, self.ssh_root, self.local_dst):
             d.mkdir()
 
-    def start_agent(self) -> None:
-        info = self.base / "agent.json"
+    def start_agent(self, name: str = "agent1", root: Path | None = None) -> None:
+        """An agent; ``agent1`` also runs the plain data listener and allows
+        integrity-only copies."""
+        info = self.base / f"{name}.json"
+        plain = name == "agent1"
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -68,11 +74,12 @@ class Bench:
                 "computenet.cli.main",
                 "agent",
                 "--root",
-                str(self.agent_root),
+                str(root or self.agent_root),
                 "--listen",
                 "127.0.0.1:0",
                 "--info-file",
                 str(info),
+                *(["--data-listen", "127.0.0.1:0"] if plain else []),
             ],
             env=self.env,
         )
@@ -80,7 +87,8 @@ class Bench:
         while not info.exists():
             time.sleep(0.05)
         wait_port(int(json.loads(info.read_text())["url"].rsplit(":", 1)[1]), proc)
-        self.cnet("sites", "add", "agent1", "--agent-info", str(info))
+        extra = ["--allow-no-encrypt"] if plain else []
+        self.cnet("sites", "add", name, "--agent-info", str(info), *extra)
 
     def start_sshd(self) -> None:
         d = self.base / "sshd"
@@ -152,7 +160,7 @@ class Bench:
         deleting them: ext4 skips inodes freed in the last ~30 s when it allocates
         new ones, and creating 20,000 files right after deleting 20,000 costs several
         times more (whichever tool comes next), so tree runs keep theirs until the end."""
-        for d in (self.agent_root, self.ssh_root, self.local_dst):
+        for d in (self.agent_root, self.ssh_root, self.local_dst):  # agent2 holds sources
             if set_aside:
                 self.trash.mkdir(exist_ok=True)
                 for child in d.iterdir():
@@ -209,6 +217,7 @@ def bench_env() -> Iterator[Bench]:
     try:
         bench.cnet("sites")  # start the local server outside the timings
         bench.start_agent()
+        bench.start_agent("agent2", bench.agent2_root)
         bench.start_sshd()
         yield bench
     finally:

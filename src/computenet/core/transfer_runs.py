@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from computenet.errors import ComputeNetError, ConflictError, NotFoundError
+from computenet.errors import ComputeNetError, ConflictError
 from computenet.store.db import Store
 from computenet.store.tables_transfer import TransferRow
 from computenet.transfer import records
@@ -265,7 +265,7 @@ class TransferRuns:
                     files=run.files if run else None,
                     result=result,
                 )
-        except (NotFoundError, ComputeNetError):
+        except ComputeNetError:  # the row is gone, or the store failed: say so in the log
             log.exception("recording the end of transfer %s", transfer_id)
 
 

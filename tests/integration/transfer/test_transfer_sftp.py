@@ -65,3 +65,51 @@ def test_dotdot_is_refused_before_reaching_the_server(sshd: Any) -> None:
 
     with pytest.raises(ForbiddenError):
         run(go())
+
+
+def test_end_check_reads_back_only_chunks_kept_from_an_earlier_run(
+    sshd: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks written in this run count with the digest checked as they were
+    written (SSH's MAC guards the wire); a kept chunk that rotted on disk is
+    read back, found and sent again."""
+    data = make_file(tmp_path / "a.bin", 6 * MIB)
+    opts = CopyOptions(chunk_bytes=MIB, parallel=1, resume=True)
+    read_back: list[tuple[str, int]] = []
+    real_read = SftpEndpoint.read
+
+    async def counting(self: SftpEndpoint, path: str, offset: int, length: int) -> bytes:
+        read_back.append((path, offset))
+        return await real_read(self, path, offset, length)
+
+    monkeypatch.setattr(SftpEndpoint, "read", counting)
+
+    async def first() -> object:
+        async with site(sshd) as remote, LocalEndpoint() as local:
+            return await copy(local, str(tmp_path / "a.bin"), remote, "a.bin", opts)
+
+    run(first())
+    assert (sshd.root / "a.bin").read_bytes() == data
+    assert read_back == []  # no second pass over what was just written
+
+    # an interrupted copy: the part and manifest of chunks 0-3, then chunk 1 rots
+    (sshd.root / "a.bin").unlink()
+    part, manifest = sshd.root / ".a.bin.cnet-part", sshd.root / ".a.bin.cnet-manifest"
+    part.write_bytes(data[: 4 * MIB] + bytes(2 * MIB))
+    from computenet.transfer import chunks
+    from computenet.transfer.endpoint import PartIdent
+
+    st = os.stat(tmp_path / "a.bin")
+    ident = PartIdent(6 * MIB, st.st_mtime_ns, MIB, f"local:{tmp_path / 'a.bin'}")
+    lines = [f"{i} {chunks.digest(data[i * MIB : (i + 1) * MIB])}" for i in range(4)]
+    import json as _json
+
+    manifest.write_text("\n".join([_json.dumps(ident.to_dict()), *lines]) + "\n")
+    with open(part, "r+b") as fh:
+        fh.seek(MIB)
+        fh.write(b"rot")
+    result = run(first())
+    assert (sshd.root / "a.bin").read_bytes() == data
+    # kept chunks are read back (again after the resend round); new ones never
+    assert {o // MIB for p, o in read_back if p.endswith("cnet-part")} == {0, 1, 2, 3}
+    assert result.chunks_resent == 1  # type: ignore[attr-defined]
