@@ -50,6 +50,8 @@ from typing import Any
 import httpx2
 from sqlalchemy import Table, insert, update
 
+from computenet.accounting import ledger
+from computenet.accounting.prices import PriceTable
 from computenet.core.service import SubmitInput, parse
 from computenet.model import JobState
 from computenet.store import jobs as repo
@@ -71,8 +73,9 @@ SEED_BATCH = 5000
 
 # ----- the store ------------------------------------------------------------------
 def seed(url: str, jobs: int, users: int, rng: random.Random) -> dict[str, str]:
-    """``jobs`` finished jobs with one attempt each, owned round-robin by
-    ``users`` users of project ``load``; returns token -> user."""
+    """``jobs`` finished jobs with one attempt and its usage record each,
+    owned round-robin by ``users`` users of project ``load``; returns token
+    -> user."""
     store = Store(url)
     store.migrate()
     now = time.time()
@@ -138,6 +141,9 @@ def seed(url: str, jobs: int, users: int, rng: random.Random) -> dict[str, str]:
                     for j in made
                 ],
             )
+            # Their usage, as the accounting service of the server that ran them wrote it.
+            pairs = ledger.unaccounted_attempts(s, job_ids=ids, limit=len(ids))
+            ledger.record_attempts(s, pairs, PriceTable([]), now)
         done += count
     store.close()
     return tokens
@@ -357,7 +363,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=100_000)
-    parser.add_argument("--think-s", type=float, default=1.0)
+    parser.add_argument("--think-s", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep the directory (server logs)")
     args = parser.parse_args()
