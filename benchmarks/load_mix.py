@@ -39,6 +39,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -329,9 +330,20 @@ def run_phase(
     name: str, server: Server, tokens: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
     rss_start = server.rss_mib()
+    samples: list[float] = []
+    done = threading.Event()
+
+    def sample() -> None:  # the RSS every 30 s, to tell a plateau from a climb
+        while not done.wait(30):
+            samples.append(round(server.rss_mib(), 1))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     started = time.monotonic()
     stats = asyncio.run(drive(server.url, tokens, args))
     elapsed = time.monotonic() - started
+    done.set()
+    sampler.join()
     rss_end = server.rss_mib()
     every = [x for v in stats.latencies.values() for x in v]
     result = {
@@ -342,6 +354,7 @@ def run_phase(
         "p99_ms": round(_pct(every, 0.99) * 1e3, 1),
         "rss_start_mib": round(rss_start, 1),
         "rss_end_mib": round(rss_end, 1),
+        "rss_every_30s_mib": samples,
         "endpoints": {
             op: {
                 "requests": len(v),
