@@ -199,7 +199,8 @@ def running(cmd: list[str], env: dict[str, str], root: Path) -> Iterator[Server]
             proc.wait()
 
 
-def computenet_server(root: Path, db: Path) -> Any:
+def computenet_server(root: Path, db: Path, settings: dict[str, str] | None = None) -> Any:
+    """The server over ``db``; ``settings``: more CN_* variables."""
     config = root / "config.toml"
     # Room for every job at once: 200 nodes x 64 cores.
     config.write_text(
@@ -216,6 +217,7 @@ def computenet_server(root: Path, db: Path) -> Any:
         CN_STATE_DIR=str(root / "state"),
         CN_TOKEN=ADMIN_TOKEN,
         CN_USER="admin",
+        **(settings or {}),
     )
     return running([sys.executable, "-m", "computenet.api.serve"], env, root)
 
