@@ -171,6 +171,7 @@ def main() -> int:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=3,
+        timeout_keep_alive=75,  # as computenet's server (api/serve.py)
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0

@@ -39,6 +39,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -50,6 +51,8 @@ from typing import Any
 import httpx2
 from sqlalchemy import Table, insert, update
 
+from computenet.accounting import ledger
+from computenet.accounting.prices import PriceTable
 from computenet.core.service import SubmitInput, parse
 from computenet.model import JobState
 from computenet.store import jobs as repo
@@ -71,8 +74,9 @@ SEED_BATCH = 5000
 
 # ----- the store ------------------------------------------------------------------
 def seed(url: str, jobs: int, users: int, rng: random.Random) -> dict[str, str]:
-    """``jobs`` finished jobs with one attempt each, owned round-robin by
-    ``users`` users of project ``load``; returns token -> user."""
+    """``jobs`` finished jobs with one attempt and its usage record each,
+    owned round-robin by ``users`` users of project ``load``; returns token
+    -> user."""
     store = Store(url)
     store.migrate()
     now = time.time()
@@ -138,6 +142,9 @@ def seed(url: str, jobs: int, users: int, rng: random.Random) -> dict[str, str]:
                     for j in made
                 ],
             )
+            # Their usage, as the accounting service of the server that ran them wrote it.
+            pairs = ledger.unaccounted_attempts(s, job_ids=ids, limit=len(ids))
+            ledger.record_attempts(s, pairs, PriceTable([]), now)
         done += count
     store.close()
     return tokens
@@ -192,7 +199,8 @@ def running(cmd: list[str], env: dict[str, str], root: Path) -> Iterator[Server]
             proc.wait()
 
 
-def computenet_server(root: Path, db: Path) -> Any:
+def computenet_server(root: Path, db: Path, settings: dict[str, str] | None = None) -> Any:
+    """The server over ``db``; ``settings``: more CN_* variables."""
     config = root / "config.toml"
     # Room for every job at once: 200 nodes x 64 cores.
     config.write_text(
@@ -209,6 +217,7 @@ def computenet_server(root: Path, db: Path) -> Any:
         CN_STATE_DIR=str(root / "state"),
         CN_TOKEN=ADMIN_TOKEN,
         CN_USER="admin",
+        **(settings or {}),
     )
     return running([sys.executable, "-m", "computenet.api.serve"], env, root)
 
@@ -323,9 +332,20 @@ def run_phase(
     name: str, server: Server, tokens: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
     rss_start = server.rss_mib()
+    samples: list[float] = []
+    done = threading.Event()
+
+    def sample() -> None:  # the RSS every 30 s, to tell a plateau from a climb
+        while not done.wait(30):
+            samples.append(round(server.rss_mib(), 1))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     started = time.monotonic()
     stats = asyncio.run(drive(server.url, tokens, args))
     elapsed = time.monotonic() - started
+    done.set()
+    sampler.join()
     rss_end = server.rss_mib()
     every = [x for v in stats.latencies.values() for x in v]
     result = {
@@ -336,6 +356,7 @@ def run_phase(
         "p99_ms": round(_pct(every, 0.99) * 1e3, 1),
         "rss_start_mib": round(rss_start, 1),
         "rss_end_mib": round(rss_end, 1),
+        "rss_every_30s_mib": samples,
         "endpoints": {
             op: {
                 "requests": len(v),
@@ -357,7 +378,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=100_000)
-    parser.add_argument("--think-s", type=float, default=1.0)
+    parser.add_argument("--think-s", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep the directory (server logs)")
     args = parser.parse_args()

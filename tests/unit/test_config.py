@@ -43,6 +43,8 @@ def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "[[clusters]]\nname = 'bad name!'\n",
         "[[clusters]]\nname = 'x'\nkind = 'kubernetes'\n",
         "no_such_setting = 1\n",
+        "request_rate_per_s = -1\n",
+        "request_burst = 0\n",
         "this is not toml",
     ],
 )
@@ -55,3 +57,17 @@ def test_broken_configuration_is_a_config_error(
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert str(cfg) in info.value.message or "configuration" in info.value.message
+
+
+def test_admission_settings_from_the_environment(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().request_rate_per_s > 0  # on unless turned off
+    monkeypatch.setenv("CN_REQUEST_RATE_PER_S", "0")
+    monkeypatch.setenv("CN_REQUEST_BURST", "7")
+    s = load_settings()
+    assert (s.request_rate_per_s, s.request_burst) == (0.0, 7)
+    monkeypatch.setenv("CN_REQUEST_BURST", "0")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "request_burst" in info.value.message

@@ -17,6 +17,8 @@ A rule is the token scope a route needs and who may act:
               makes passes that route's own rule; no session: the login page
 
 An administrator passes every role check; no one passes a missing scope.
+Every caller with a token passes admission control first (a token bucket
+per user, ``core/admission.py``): over it, 429 before any other work.
 Adding a route means adding its line to ``RULES``; a route without one is
 refused (403) and fails the authorisation matrix test.
 """

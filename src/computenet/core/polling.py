@@ -8,6 +8,7 @@ to placement up to ``MAX_ATTEMPTS`` times.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import defaultdict
 from dataclasses import asdict
@@ -82,6 +83,8 @@ async def poll_active(ctrl: Controller) -> None:
     for job_id, statuses in found.items():
         if job_id in quiet:
             continue
+        # The pass runs on the event loop: let waiting requests in between jobs.
+        await asyncio.sleep(0)
         todo: list[tuple[int, str]] = []
         with ctrl.store.session() as s:
             job = repo.get_job(s, job_id)
