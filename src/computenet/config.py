@@ -353,7 +353,7 @@ class Settings(BaseSettings):
     image_suite: str | None = None
     image_mirror: str | None = None
     #: host paths under which --container-mounts may name a source
-    container_mount_roots: list[str] = ["/home", "/tmp", "/scratch"]
+    container_mount_roots: list[str] = ["/home", "/tmp", "/scratch"]  # nosec B108
     clusters: list[ClusterConfig] = Field(default_factory=default_clusters)
 
     @classmethod

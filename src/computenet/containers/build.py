@@ -52,7 +52,7 @@ def unknown_packages(packages: tuple[str, ...]) -> tuple[str, ...]:
     if not any(lists.glob("*_Packages*")):
         return ()
     try:
-        proc = subprocess.run(
+        proc = subprocess.run(  # nosec B607
             ["apt-cache", "policy", *packages],
             capture_output=True,
             text=True,

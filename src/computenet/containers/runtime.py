@@ -159,14 +159,14 @@ def bwrap_argv(
         "/sys",
         "/sys",  # hwloc (MPI) reads the CPU topology there
         "--bind",
-        "/tmp",
-        "/tmp",
+        "/tmp",  # nosec B108
+        "/tmp",  # nosec B108
         "--tmpfs",
         "/run",
         "--die-with-parent",
     ]
     for path in binds:
-        if path != "/tmp" and not path.startswith("/tmp/"):
+        if path != "/tmp" and not path.startswith("/tmp/"):  # nosec B108
             argv += ["--bind", path, path]
     for m in mounts:
         argv += ["--ro-bind" if m.read_only else "--bind", m.source, m.target]

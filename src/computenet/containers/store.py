@@ -186,7 +186,7 @@ class ImageStore:
         try:
             # GNU tar keeps what a root filesystem holds (device nodes as root,
             # absolute symlinks inside the tree) exactly as mmdebstrap wrote it
-            proc = subprocess.run(
+            proc = subprocess.run(  # nosec B607
                 ["tar", "-C", str(work), "--numeric-owner", "-xf", str(blob)],
                 capture_output=True,
                 text=True,

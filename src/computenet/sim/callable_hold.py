@@ -95,7 +95,7 @@ def probe_trace(
         span = last - first - max(horizons, default=0.0)
         if span <= 0:
             raise SimError("the trace is shorter than the longest horizon")
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # nosec B311
         times = sorted(first + span * rng.uniform(warmup, 1.0) for _ in range(probes))
     info = ClusterInfo(
         "sim",

@@ -23,7 +23,7 @@ from computenet.containers.store import ImageStore
 from computenet.model import JobSpec
 
 _DIRECTIVE = re.compile(r"^\s*#SBATCH\s+(--container-(?:image|mounts|workdir))\b")
-_PWD = "__CN_PWD__"
+_PWD = "__CN_PWD__"  # nosec B105
 
 
 def pyxis_args(spec: JobSpec) -> list[str]:
