@@ -203,9 +203,10 @@ def load_average() -> str:
 
 
 def selected(runs: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The runs named in ``BENCH_ONLY`` (comma-separated, e.g. ``cnet cp local,cp``);
+    """The runs named in ``BENCH_ONLY`` (separated by ``;``, as some names hold commas:
+    ``cnet cp local;cp``);
     all of them when it is unset."""
-    only = [n.strip() for n in os.environ.get("BENCH_ONLY", "").split(",") if n.strip()]
+    only = [n.strip() for n in os.environ.get("BENCH_ONLY", "").split(";") if n.strip()]
     unknown = [n for n in only if n not in runs]
     if unknown:
         raise SystemExit(f"BENCH_ONLY names no run {unknown}; runs are {list(runs)}")
