@@ -202,6 +202,24 @@ def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def selected(runs: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The runs named in ``BENCH_ONLY`` (separated by ``;``, as some names hold commas:
+    ``cnet cp local;cp``);
+    all of them when it is unset."""
+    only = [n.strip() for n in os.environ.get("BENCH_ONLY", "").split(";") if n.strip()]
+    unknown = [n for n in only if n not in runs]
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY names no run {unknown}; runs are {list(runs)}")
+    return {k: v for k, v in runs.items() if not only or k in only}
+
+
+def ratio(rates: dict[str, float], num: str, den: str) -> float | None:
+    """rates[num] / rates[den], or None when either run was left out (BENCH_ONLY)."""
+    if num not in rates or den not in rates:
+        return None
+    return round(rates[num] / rates[den], 2)
+
+
 def cnet_cmd(*args: str) -> list[str]:
     """The console script beside this interpreter, as a virtualenv puts it on PATH."""
     beside = Path(sys.executable).parent / "cnet"

@@ -159,7 +159,12 @@ def test_batch_keeps_modes_and_mtimes(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path / "d")) == sorted(i.path[2:] for i in items)
 
 
-def test_batch_replaces_planted_links_without_following_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize("anonymous", [True, False], ids=["o_tmpfile", "part_rename"])
+def test_batch_replaces_planted_links_without_following_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anonymous: bool
+) -> None:
+    # both ways in: an unnamed file linked in, and (no O_TMPFILE) a part file renamed
+    monkeypatch.setattr(local_io, "_ANONYMOUS", anonymous and local_io._ANONYMOUS)
     root = tmp_path / "root"
     (root / "d").mkdir(parents=True)
     outside = tmp_path / "outside"
@@ -179,6 +184,7 @@ def test_batch_replaces_planted_links_without_following_them(tmp_path: Path) -> 
     assert outside.read_bytes() == b"keep"
     assert not (root / "d/f").is_symlink() and (root / "d/f").read_bytes() == b"new"
     assert (root / "d/g").read_bytes() == b"new"
+    assert not (root / "d/.f.cnet-part").exists()  # the part name of a replaced file
     with pytest.raises(ForbiddenError):
         run(ep.write_batch([BatchItem("escape/planted", b"x", chunks.digest(b"x"), 0o644, 1)]))
     with pytest.raises(ForbiddenError):
@@ -219,3 +225,20 @@ def test_batch_reads_answer_in_order_and_do_not_follow_a_planted_link(tmp_path: 
         run(ep.read_batch(["d0/f0", "d0/link"]))
     with pytest.raises(ForbiddenError):
         run(ep.read_batch(["../secret"]))
+
+
+@pytest.mark.parametrize("anonymous", [True, False], ids=["o_tmpfile", "part_rename"])
+def test_batch_file_failing_midway_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anonymous: bool
+) -> None:
+    monkeypatch.setattr(local_io, "_ANONYMOUS", anonymous and local_io._ANONYMOUS)
+    (tmp_path / "d").mkdir()
+
+    def fails(*_a: object, **_k: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(local_io.os, "utime", fails)
+    ep = LocalEndpoint(tmp_path)
+    with pytest.raises(TransferError, match="disk full"):
+        run(ep.write_batch([BatchItem("d/f", b"new", "", 0o644, 1)]))
+    assert os.listdir(tmp_path / "d") == []
