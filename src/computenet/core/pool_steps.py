@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("computenet.pools")
 STEP_S = 1.0
 WARN_EVERY_S = 600.0
-_GONE = ("powered_down", "down")
+_GONE = ("powered_down", "powering_down", "down")
 _SLURM_UP = ("idle", "mixed", "allocated")
 
 
@@ -287,6 +287,10 @@ async def hold_for_node(
             if n not in taken and (seen.get(n) is None or seen[n].state == "powered_down")
         ]
         if not free:
+            # a node still powering down is powered up only once it is down
+            down = [n for n in st.names if n not in taken and seen.get(n) is not None]
+            if any(seen[n].state == "powering_down" for n in down):
+                return "waiting for a pool node to finish powering down"
             return None
         name = free[0]
         s.add(_row(st, name, now, "powered up by computenet for a job placed on the pool"))
