@@ -11,8 +11,9 @@ at most the boot delay plus one controller pass (``controller_interval_s``).
 
 ``--cluster slurm`` uses a dev Slurm cluster (``scripts/dev-slurm --cloud-nodes 1``,
 root only) whose slurmctld resumes the node through ``cnet pool resume``;
-there slurmctld itself adds its own wait before a job on a resumed node
-starts (it checks configuring jobs every 30 s), reported beside the figure.
+there the controller powers the node up itself (``scontrol update
+state=power_up``) and sends the job once the node is idle. Each run starts
+from a pool with no node (on Slurm: the node fully powered down, ``idle~``).
 
 Last line: one JSON object (figure, value, unit, baseline, ...).
 """
@@ -113,7 +114,24 @@ resume_timeout_s = 120
     )
 
 
-def measure(env: dict[str, str], runs: int, partition: str, width: int) -> list[float]:
+def powered_down(slurm_conf: str | None) -> bool:
+    """The pool's Slurm node is fully off (``idle~``), so each run starts from an empty pool."""
+    if slurm_conf is None:
+        return True
+    out = subprocess.run(
+        ["sinfo", "-h", "-N", "-n", "rc1c1", "-o", "%t"],
+        env=dict(os.environ, SLURM_CONF=slurm_conf),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return out.stdout.strip() == "idle~"
+
+
+def measure(
+    env: dict[str, str], runs: int, partition: str, width: int, slurm_conf: str | None
+) -> list[float]:
     blocker = cnet(env, "submit", "--json", "--wrap", "sleep 300", "-t", "10", "-n", str(width))
     wait(
         "the blocker to run",
@@ -121,13 +139,15 @@ def measure(env: dict[str, str], runs: int, partition: str, width: int) -> list[
     )
     out: list[float] = []
     try:
-        _runs(env, runs, partition, out)
+        _runs(env, runs, partition, out, slurm_conf)
     finally:  # never leave the blocker running on the cluster
         cnet(env, "cancel", str(blocker["id"]))
     return out
 
 
-def _runs(env: dict[str, str], runs: int, partition: str, out: list[float]) -> None:
+def _runs(
+    env: dict[str, str], runs: int, partition: str, out: list[float], slurm_conf: str | None
+) -> None:
     for i in range(runs):
         job = cnet(env, "submit", "--json", "--wrap", "true", "-t", "1", "-n", "1")
         done = wait(
@@ -145,6 +165,7 @@ def _runs(env: dict[str, str], runs: int, partition: str, out: list[float]) -> N
             "the pool to release its node",
             lambda: all(p["up"] + p["booting"] == 0 for p in cnet(env, "pools", "--json")["pools"]),
         )
+        wait("the pool's node to be powered down", lambda: powered_down(slurm_conf))
 
 
 def main() -> None:
@@ -198,7 +219,7 @@ def main() -> None:
                 f"{args.cluster}: boot delay {args.boot_delay:g} s, controller interval "
                 f"{INTERVAL_S:g} s, load average {os.getloadavg()[0]:.2f}"
             )
-            reactions = measure(env, args.runs, partition, width)
+            reactions = measure(env, args.runs, partition, width, slurm_conf)
     finally:
         if args.cluster == "slurm":
             subprocess.run(

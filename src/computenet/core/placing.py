@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from computenet.core import speeds, staging_steps
+from computenet.core import pool_steps, speeds, staging_steps
 from computenet.core.dependencies import dependency_status
 from computenet.core.service import embedded_fit
 from computenet.errors import ClusterError, ConflictError
@@ -309,6 +309,17 @@ async def advance_pending(
     if staged:
         ctrl.staging.start(job_id, JobState.STAGING_IN.value)
     for cluster, request in requests:
+        if ctrl.pools and len(requests) == 1:
+            view = views.get(cluster)
+            held = await pool_steps.hold_for_node(
+                ctrl, cluster, request.partition, getattr(view, "snapshot", None)
+            )
+            if held is not None:
+                with ctrl.store.session() as s:
+                    job = repo.get_job(s, job_id)
+                    if job.reason != held:
+                        repo.update_fields(s, job, now=ctrl.clock.now(), reason=held)
+                continue  # the attempt stays unsent; a later pass sends it
         await submit(ctrl, job_id, cluster, request)
 
 

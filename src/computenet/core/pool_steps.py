@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("computenet.pools")
 STEP_S = 1.0
 WARN_EVERY_S = 600.0
-_GONE = ("powered_down", "down")
+_GONE = ("powered_down", "powering_down", "down")
 _SLURM_UP = ("idle", "mixed", "allocated")
 
 
@@ -234,6 +234,80 @@ async def _requeue(ctrl: Controller, st: PoolState, why: str) -> list[int]:
     if jobs:
         ctrl.wake()
     return jobs
+
+
+# ----- a node powered up before its job is sent ---------------------------------------
+async def hold_for_node(
+    ctrl: Controller, cluster: str, partition: str | None, snapshot: Snapshot | None
+) -> str | None:
+    """Why a job placed on a pool of a Slurm cluster is not sent yet, or None.
+
+    slurmctld (22.05) starts a batch job on a node it resumed for that job only
+    on a later periodic pass, tens of seconds after the node is up; a job sent
+    to a node already idle starts at once. So when the broker grows a pool for
+    a job, the controller powers a node up itself (``scontrol update
+    state=power_up``: slurmctld runs its ResumeProgram, which finds the node
+    already booting), keeps the job until Slurm reports the node idle, and
+    sends it then. While a node of the pool is up the job goes at once; a node
+    not up within the resume timeout no longer holds anything back, and the
+    job goes to Slurm's own power-up path. Jobs sent to the partition from
+    outside computenet always take that path.
+    """
+    st = next(
+        (
+            p
+            for p in ctrl.pools.for_cluster(cluster)
+            if p.config.partition == partition and p.cluster.kind == "slurm"
+        ),
+        None,
+    )
+    adapter = ctrl.adapters.get(cluster)
+    power_up = getattr(adapter, "power_up", None)
+    if st is None or st.provider is None or snapshot is None or power_up is None:
+        return None
+    now = ctrl.clock.now()
+    seen = {n.name: n for n in snapshot.nodes}
+    with ctrl.store.session() as s:
+        rows = live_rows(s, st.name)
+        if any(seen.get(r.name) is not None and seen[r.name].state in _SLURM_UP for r in rows):
+            return None  # a node is up: Slurm places the job at once
+        booting = [
+            r.name
+            for r in rows
+            if r.state == BOOTING and now - r.requested_at < st.config.resume_timeout_s
+        ]
+        if booting:
+            return f"waiting for pool node {', '.join(booting)} to power up"
+        if rows or ctrl.pools.caps().room(st.config.price_per_node_hour) == 0:
+            return None
+        taken = {r.name for r in rows}
+        free = [
+            n
+            for n in st.names
+            if n not in taken and (seen.get(n) is None or seen[n].state == "powered_down")
+        ]
+        if not free:
+            # a node still powering down is powered up only once it is down
+            down = [n for n in st.names if n not in taken and seen.get(n) is not None]
+            if any(seen[n].state == "powering_down" for n in down):
+                return "waiting for a pool node to finish powering down"
+            return None
+        name = free[0]
+        s.add(_row(st, name, now, "powered up by computenet for a job placed on the pool"))
+        msg = f"grows 1 node(s): powers {name} up for a job, sent there once it is idle"
+        add_event(s, now, st, "grow", msg, None, nodes=[name])
+    try:
+        await power_up([name])
+    except ClusterError as exc:
+        with ctrl.store.session() as s:
+            for row in live_rows(s, st.name):
+                if row.name == name and row.state == BOOTING:
+                    _end(row, "failed", now, f"slurmctld refused to power it up: {exc.message}")
+            add_event(s, now, st, "error", f"cannot power {name} up: {exc.message}", name)
+        return None
+    await st.provider.create([name])
+    ctrl.pools.dirty = True
+    return f"waiting for pool node {name} to power up"
 
 
 # ----- slurmctld's ResumeProgram and SuspendProgram ------------------------------------

@@ -78,7 +78,8 @@ class NodeSnapshot:
     gpus_alloc: int = 0
     mem_bytes: int = 0
     mem_alloc_bytes: int = 0
-    state: str = "idle"  # idle | mixed | allocated | down | drained | powered_down | powering_up
+    # idle | mixed | allocated | down | drained | powered_down | powering_up | powering_down
+    state: str = "idle"
     load: float | None = None
 
 

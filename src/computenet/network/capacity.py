@@ -56,7 +56,7 @@ CURVE_HORIZONS_S: tuple[float, ...] = (
     43200.0,
     86400.0,
 )
-_UNAVAILABLE = ("down", "drained", "powered_down", "powering_up")
+_UNAVAILABLE = ("down", "drained", "powered_down", "powering_up", "powering_down")
 _SHAPE_HELP = "use node, cpus=N or gpus=N, with optional mem=SIZE and time=LIMIT, comma-separated"
 _HORIZON = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?", re.IGNORECASE)
 _HORIZON_UNIT = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}

@@ -144,8 +144,12 @@ def test_a_job_to_the_cloud_partition_resumes_runs_and_suspends_a_node(
     assert "grows 1 node" in placed["reason"]
     out = client.logs(job["id"])
     assert "ran on pl1c1" in str(out)
-    kinds = [e["kind"] for e in client.pool_events("plcloud")]
-    assert kinds[:2] == ["resume", "up"], kinds
+    events = client.pool_events("plcloud")
+    kinds = [e["kind"] for e in events]
+    # computenet powered the node up itself and sent the job once it was idle
+    assert kinds[:2] == ["grow", "up"], events
+    assert "powers pl1c1 up" in events[0]["message"], events
+    assert "resumed: pl1c1" in (root / "pl1" / "pool-programs.log").read_text()
     # the node idles past SuspendTime: slurmctld suspends it, its slurmd stops
     programs = root / "pl1" / "pool-programs.log"
 
@@ -166,8 +170,35 @@ def test_a_job_to_the_cloud_partition_resumes_runs_and_suspends_a_node(
     (pool,) = client.pools()
     assert pool["up"] == 0 and pool["booting"] == 0 and pool["cost"] > 0
     log = (root / "pl1" / "pool-programs.log").read_text()
-    assert "resumed: pl1c1" in log and "suspended: pl1c1" in log
+    assert "suspended: pl1c1" in log
     print(f"job done {ran_s:.1f} s after submission")
+
+    # A job sent to the partition from outside computenet: Slurm's own power-up
+    # path (slurmctld calls the resume program for it) still starts a node.
+    before = len(client.pool_events("plcloud"))
+    out = subprocess.run(
+        ["sbatch", "--parsable", "-p", "cloud", "-n", "1", "-t", "1", "--wrap", "true"],
+        env=dict(os.environ, SLURM_CONF=conf),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    native = out.stdout.strip().split(";")[0]
+
+    def outside_done() -> bool:
+        got = subprocess.run(
+            ["scontrol", "show", "job", native],
+            env=dict(os.environ, SLURM_CONF=conf),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return "JobState=COMPLETED" in got.stdout
+
+    wait_for("the job sent with sbatch to complete", outside_done, 150, story)
+    later = [e["kind"] for e in client.pool_events("plcloud")][before:]
+    assert "resume" in later and "up" in later, later
 
 
 def _alive(pidfile: Path) -> bool:

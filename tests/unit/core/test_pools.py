@@ -207,3 +207,82 @@ async def test_the_hard_cap_keeps_jobs_home_and_the_soft_cap_warns(
         assert warnings == ["pool spending 3.60/h passes the soft cap of 1.00/h"]
     finally:
         await soft.stop()
+
+
+async def test_a_slurm_pool_job_is_held_until_the_node_it_powered_up_is_idle(
+    make_runtime: Callable[..., Any],
+) -> None:
+    """On Slurm the controller powers a node up itself and sends the job once
+    the node is idle (core.pool_steps.hold_for_node); the pool here is made a
+    Slurm one around a recording adapter and provider."""
+    from computenet.core import pool_steps
+    from computenet.model import NodeSnapshot, Snapshot
+
+    rt = await make_runtime(home_cluster(max_nodes=1, boot_delay_s=0.0))
+    ctrl = rt.controller
+    st = ctrl.pools.get("cloud")
+    st.cluster = st.cluster.model_copy(update={"kind": "slurm"})
+    name = st.names[0]
+    asked: list[list[str]] = []
+    created: list[list[str]] = []
+
+    class Adapter:
+        async def power_up(self, nodes: Sequence[str]) -> None:
+            asked.append(list(nodes))
+
+    class Provider:
+        async def create(self, names: Sequence[str]) -> list[ProviderNode]:
+            created.append(list(names))
+            return []
+
+    ctrl.adapters["home"] = Adapter()
+    st.provider = Provider()  # type: ignore[assignment]
+
+    def snap(state: str) -> Snapshot:
+        return Snapshot(time=0.0, nodes=(NodeSnapshot(name, "burst", 1, 0, state=state),))
+
+    # the pool is empty: a node is powered up, the job held
+    why = await pool_steps.hold_for_node(ctrl, "home", "burst", snap("powered_down"))
+    assert why == f"waiting for pool node {name} to power up"
+    assert asked == [[name]] and created == [[name]]
+    # still booting: held, not powered up twice
+    why = await pool_steps.hold_for_node(ctrl, "home", "burst", snap("powering_up"))
+    assert why is not None and asked == [[name]]
+    # idle in Slurm: sent now; another partition is never held
+    assert await pool_steps.hold_for_node(ctrl, "home", "burst", snap("idle")) is None
+    assert await pool_steps.hold_for_node(ctrl, "home", "batch", snap("powered_down")) is None
+    events = [e["kind"] for e in ctrl.pools.events("cloud", 10)]
+    assert "grow" in events
+
+
+async def test_a_slurm_pool_node_powering_down_or_refused_holds_nothing_forever(
+    make_runtime: Callable[..., Any],
+) -> None:
+    from computenet.core import pool_steps
+    from computenet.errors import ClusterError
+    from computenet.model import NodeSnapshot, Snapshot
+
+    rt = await make_runtime(home_cluster(max_nodes=1, boot_delay_s=0.0))
+    ctrl = rt.controller
+    st = ctrl.pools.get("cloud")
+    st.cluster = st.cluster.model_copy(update={"kind": "slurm"})
+    name = st.names[0]
+
+    class Refusing:
+        async def power_up(self, nodes: Sequence[str]) -> None:
+            raise ClusterError("home: Invalid node state specified")
+
+    ctrl.adapters["home"] = Refusing()
+
+    def snap(state: str) -> Snapshot:
+        return Snapshot(time=0.0, nodes=(NodeSnapshot(name, "burst", 1, 0, state=state),))
+
+    # powering down: wait for it to end, ask nothing yet
+    why = await pool_steps.hold_for_node(ctrl, "home", "burst", snap("powering_down"))
+    assert why == "waiting for a pool node to finish powering down"
+    # slurmctld refuses the power-up: the job goes to Slurm's own path
+    assert await pool_steps.hold_for_node(ctrl, "home", "burst", snap("powered_down")) is None
+    (pool,) = [p for p in ctrl.pools.describe() if p["name"] == "cloud"]
+    assert pool["booting"] == 0
+    messages = [e["message"] for e in ctrl.pools.events("cloud", 10)]
+    assert any("cannot power" in m for m in messages), messages

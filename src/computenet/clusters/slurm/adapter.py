@@ -389,6 +389,14 @@ class SlurmCluster(ClusterAdapter):
             raise self._error("squeue --start", result)
         return {k: v for k, v in pn.parse_start_estimates(result.out).items() if k in native_ids}
 
+    async def power_up(self, nodes: Sequence[str]) -> None:
+        """Ask slurmctld to power these ``State=CLOUD`` nodes up now (it runs its
+        ResumeProgram), ahead of any job that needs them."""
+        argv = ["scontrol", "update", f"nodename={','.join(nodes)}", "state=power_up"]
+        result = await self._run(argv, idempotent=False)
+        if result.returncode != 0:
+            raise self._error("scontrol update state=power_up", result)
+
     async def snapshot(self) -> Snapshot:
         nodes_text, jobs = await asyncio.gather(
             self._ok(["sinfo", "--json"], "sinfo"), self._squeue()

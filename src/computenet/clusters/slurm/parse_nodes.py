@@ -23,7 +23,9 @@ def _node_state(node: dict[str, Any]) -> str:
     if any(w.startswith("DRAIN") for w in words):
         return "drained"
     # Power saving (State=CLOUD nodes, node pools): off, or on its way up or down.
-    if any(w in ("POWERED_DOWN", "POWERING_DOWN", "POWER_DOWN") for w in words):
+    if "POWERING_DOWN" in words:
+        return "powering_down"
+    if any(w in ("POWERED_DOWN", "POWER_DOWN") for w in words):
         return "powered_down"
     if any(w in ("POWERING_UP", "POWER_UP") for w in words):
         return "powering_up"

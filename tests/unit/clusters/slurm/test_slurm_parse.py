@@ -155,3 +155,22 @@ def test_parsers_never_crash_on_garbage(text: str) -> None:
         with contextlib.suppress(p.SlurmOutputError):
             parser(text)
     p.parse_jobcomp(text)
+
+
+def test_sinfo_power_saving_states() -> None:
+    import json
+
+    states = {
+        "c1": ["IDLE", "POWERED_DOWN"],
+        "c2": ["IDLE", "POWERING_DOWN"],
+        "c3": ["IDLE", "POWERING_UP"],
+        "c4": ["IDLE"],
+    }
+    text = json.dumps({"nodes": [{"name": n, "cpus": 4, "state": s} for n, s in states.items()]})
+    got = {n.name: n.state for n in pn.parse_sinfo_nodes(text)}
+    assert got == {
+        "c1": "powered_down",
+        "c2": "powering_down",
+        "c3": "powering_up",
+        "c4": "idle",
+    }
