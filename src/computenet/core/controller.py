@@ -233,6 +233,7 @@ class Controller:
                 )
             )
             todo: list[tuple[str, str]] = []
+            asked: set[tuple[str, str]] = set()
             for job in rows:
                 copies = hedge.live_copies(s, job.id)
                 if job.state in ("PENDING", "STAGING_IN") and not any(a.native_id for a in copies):
@@ -247,8 +248,14 @@ class Controller:
                     continue
                 for a in copies:
                     ident = a.native_id or a.tag
+                    asked.add((a.cluster, ident))
                     if (a.cluster, ident) not in self._cancel_sent:
                         todo.append((a.cluster, ident))
+        # Forget cancels of copies that are no longer live and asked to stop:
+        # without this the set grows by one entry per cancel for the server's
+        # life. A forgotten copy that is asked again is cancelled again, which
+        # every cluster takes as a no-op.
+        self._cancel_sent &= asked
         for cluster, ident in todo:
             adapter = self.adapters.get(cluster)
             if adapter is None or self.clusters.is_down(cluster):

@@ -284,3 +284,23 @@ async def test_local_first_stays_home_until_bursting_pays(
         job = repo.get_job(s, second)
         assert job.cluster == "alpha"
         assert job.placement is not None and job.placement["policy"] == "local-first"
+
+
+async def test_cancels_sent_are_forgotten_once_their_jobs_end(runtime: Runtime) -> None:
+    from computenet.core.service import Principal, request_cancel
+
+    ids = [
+        submit(runtime, JobSpec(name=f"r{i}", command="sleep 100", time_limit_s=600))[0]
+        for i in range(3)
+    ]
+    await runtime.controller.step()
+    await runtime.controller.step()
+    with runtime.store.session() as s:
+        for job_id in ids:
+            request_cancel(s, Principal("alice"), str(job_id), runtime.clock.now())
+    await runtime.controller.step()
+    assert len(runtime.controller._cancel_sent) == 3  # sent, not yet seen ended
+    await runtime.controller.step()
+    await runtime.controller.step()
+    assert [state(runtime, i) for i in ids] == ["CANCELLED"] * 3
+    assert runtime.controller._cancel_sent == set()
