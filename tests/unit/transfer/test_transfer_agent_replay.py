@@ -55,9 +55,11 @@ def test_another_agents_token_is_refused(agent: Agent, other: Agent) -> None:
 
 def test_a_token_that_worked_is_refused_once_expired(agent: Agent) -> None:
     secret = secret_of(agent)
-    soon = tokens.mint(secret, expires_at=time.time() + 2)
+    # 5 s of life: the first call must land inside it even on a loaded machine
+    expires_at = time.time() + 5
+    soon = tokens.mint(secret, expires_at=expires_at)
     assert run(_stat(agent, token=soon)) is not None
-    time.sleep(max(0.0, int(time.time()) + 2.05 - time.time()))  # past its whole second
+    time.sleep(max(0.0, int(expires_at) + 1.05 - time.time()))  # past its whole second
     with pytest.raises(AuthError, match="expired"):
         run(_stat(agent, token=soon))
     with pytest.raises(AuthError, match="expired"):
