@@ -111,26 +111,9 @@ def _copy_here(client: Any, src: str, dst: str, options: dict[str, Any], bar: bo
 def _with_progress(client: Any, src: str, dst: str, opts: Any) -> Any:
     import asyncio
 
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    from computenet.cli.context import err_console
     from computenet.transfer.session import run_copy
 
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err_console(), transient=True) as bar:
+    with follow_mod.transfer_progress() as bar:
         task = bar.add_task(f"{src} -> {dst}", total=None)
 
         def on_total(nbytes: int, files: int) -> None:

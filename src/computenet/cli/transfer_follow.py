@@ -75,7 +75,9 @@ def wait_end(client: Any, row: dict[str, Any], seen: Any) -> dict[str, Any]:
     return row
 
 
-def follow_bar(client: Any, row: dict[str, Any]) -> dict[str, Any]:
+def transfer_progress() -> Any:
+    """The progress bar of a copy on stderr (bytes, rate, time left), cleared
+    when it ends; one for copies run here and copies followed on a server."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -94,7 +96,11 @@ def follow_bar(client: Any, row: dict[str, Any]) -> dict[str, Any]:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err_console(), transient=True) as progress:
+    return Progress(*columns, console=err_console(), transient=True)
+
+
+def follow_bar(client: Any, row: dict[str, Any]) -> dict[str, Any]:
+    with transfer_progress() as progress:
         task = progress.add_task(f"{row['source']} -> {row['dest']}", total=None)
 
         def seen(r: dict[str, Any]) -> None:
