@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from computenet.core import app_figures, speeds, staging_steps
-from computenet.errors import ClusterError, ComputeNetError
+from computenet.errors import ClusterError, ComputeNetError, ConflictError
 from computenet.model import AttemptStatus, JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow, JobRow
@@ -47,8 +47,6 @@ def node_losses(s: Session, job_id: int) -> int:
 
 
 async def poll_active(ctrl: Controller) -> None:
-    from computenet.core import hedge
-
     with ctrl.store.session() as s:
         rows = list(
             s.execute(
@@ -85,29 +83,39 @@ async def poll_active(ctrl: Controller) -> None:
             continue
         # The pass runs on the event loop: let waiting requests in between jobs.
         await asyncio.sleep(0)
-        todo: list[tuple[int, str]] = []
+        try:
+            await poll_one(ctrl, job_id, statuses)
+        except ConflictError:
+            continue  # changed meanwhile (a cancel, say): the next pass looks again
+
+
+async def poll_one(ctrl: Controller, job_id: int, statuses: dict[int, AttemptStatus]) -> None:
+    """Apply what the clusters said of one job's live attempts."""
+    from computenet.core import hedge
+
+    todo: list[tuple[int, str]] = []
+    with ctrl.store.session() as s:
+        job = repo.get_job(s, job_id)
+        current = repo.latest_attempt(s, job)
+        extra = current is None or any(a != current.id for a in statuses)
+        several = extra or len(hedge.live_copies(s, job_id)) > 1
+    if several:
+        todo = await hedge.resolve(ctrl, job_id, statuses)
+    with ctrl.store.session() as s:
+        job = repo.get_job(s, job_id)
+        current = repo.latest_attempt(s, job)
+        mine = None if current is None else statuses.get(current.id)
+        at = None if current is None else current.cluster
+    if mine is not None and at is not None:
+        await apply_status(ctrl, at, job_id, mine)
+    if todo:
+        await hedge.cancel_copies(ctrl, todo)
+    if several:
         with ctrl.store.session() as s:
-            job = repo.get_job(s, job_id)
-            current = repo.latest_attempt(s, job)
-            extra = current is None or any(a != current.id for a in statuses)
-            several = extra or len(hedge.live_copies(s, job_id)) > 1
-        if several:
-            todo = await hedge.resolve(ctrl, job_id, statuses)
-        with ctrl.store.session() as s:
-            job = repo.get_job(s, job_id)
-            current = repo.latest_attempt(s, job)
-            mine = None if current is None else statuses.get(current.id)
-            at = None if current is None else current.cluster
-        if mine is not None and at is not None:
-            await apply_status(ctrl, at, job_id, mine)
-        if todo:
-            await hedge.cancel_copies(ctrl, todo)
-        if several:
-            with ctrl.store.session() as s:
-                now_state = repo.get_job(s, job_id).state
-                ended = JobState(now_state).terminal or now_state == JobState.STAGING_OUT.value
-            if ended:  # the job just ended: its other copies go too
-                await hedge.cancel_copies(ctrl, await hedge.resolve(ctrl, job_id, {}))
+            now_state = repo.get_job(s, job_id).state
+            ended = JobState(now_state).terminal or now_state == JobState.STAGING_OUT.value
+        if ended:  # the job just ended: its other copies go too
+            await hedge.cancel_copies(ctrl, await hedge.resolve(ctrl, job_id, {}))
 
 
 def unchanged(s: Session, found: dict[int, dict[int, AttemptStatus]]) -> set[int]:

@@ -229,47 +229,49 @@ def request_cancel(session: Session, who: Principal, text: str, now: float) -> l
     results = []
     for job in resolve_ids(session, text):
         may_change(job, who, text)
-        state = JobState(job.state)
-        if state.terminal:
-            results.append(
-                {
-                    "id": job.id,
-                    "state": job.state,
-                    "changed": False,
-                    "message": f"job {repo.display_id(job)} already {job.state}",
-                }
-            )
+        if JobState(job.state).terminal:
+            results.append(_cancel_result(job, False, _ended(job)))
             continue
         if job.cancel_requested:
-            results.append(
-                {
-                    "id": job.id,
-                    "state": job.state,
-                    "changed": False,
-                    "message": "cancel already requested",
-                }
-            )
+            results.append(_cancel_result(job, False, "cancel already requested"))
             continue
-        for _ in range(3):
-            try:
-                if state == JobState.PENDING and repo.latest_attempt(session, job) is None:
-                    repo.transition(
-                        session,
-                        job,
-                        JobState.CANCELLED,
-                        now=now,
-                        reason=f"cancelled by {who.name}",
-                        end_time=now,
-                        cancel_requested=True,
-                    )
-                else:
-                    repo.update_fields(session, job, now=now, cancel_requested=True)
-                break
-            except ConflictError:
-                session.refresh(job)
-                state = JobState(job.state)
-        results.append({"id": job.id, "state": job.state, "changed": True, "message": "ok"})
+        changed = _ask_cancel(session, job, who, now)
+        results.append(_cancel_result(job, changed, "ok" if changed else _ended(job)))
     return results
+
+
+def _ask_cancel(session: Session, job: JobRow, who: Principal, now: float) -> bool:
+    """Flag one job for the controller (or end it, if nothing was sent yet).
+    A race with the controller is looked at again; False if the job ended."""
+    for _ in range(3):
+        state = JobState(job.state)
+        if state.terminal:
+            return False
+        try:
+            if state == JobState.PENDING and repo.latest_attempt(session, job) is None:
+                repo.transition(
+                    session,
+                    job,
+                    JobState.CANCELLED,
+                    now=now,
+                    reason=f"cancelled by {who.name}",
+                    end_time=now,
+                    cancel_requested=True,
+                )
+            else:
+                repo.update_fields(session, job, now=now, cancel_requested=True)
+            return True
+        except ConflictError:  # the controller moved it meanwhile: look again
+            session.refresh(job)
+    raise ConflictError(f"job {repo.display_id(job)} kept changing; try again", job_id=job.id)
+
+
+def _ended(job: JobRow) -> str:
+    return f"job {repo.display_id(job)} already {job.state}"
+
+
+def _cancel_result(job: JobRow, changed: bool, message: str) -> dict[str, Any]:
+    return {"id": job.id, "state": job.state, "changed": changed, "message": message}
 
 
 def accounting_guard() -> Any:

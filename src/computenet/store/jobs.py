@@ -261,7 +261,8 @@ def transition(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
+        # Nothing was written; the caller decides what else of its session
+        # stands (a rollback here would undo its earlier jobs too).
         raise ConflictError(f"job {job.id} changed meanwhile; try again", job_id=job.id)
     if to != job.state:
         session.add(

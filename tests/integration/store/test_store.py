@@ -95,3 +95,25 @@ def test_compare_and_set_lets_exactly_one_writer_win(store: Store) -> None:
         job = repo.get_job(s, job_id)
         assert job.state == wins[0] and job.version == 2
         assert len(repo.events(s, job_id)) == 2
+
+
+def test_a_lost_compare_and_set_leaves_the_sessions_other_writes(store: Store) -> None:
+    """One job that moved meanwhile is the caller's to handle: the writes the
+    same session made to other jobs before it still commit."""
+    with store.session() as s:
+        first, second = repo.create_jobs(
+            s, [repo.NewJob(JobSpec(command="true"), "a", "p") for _ in range(2)], 1.0
+        )
+    with store.session() as s:
+        jobs = [repo.get_job(s, first.id), repo.get_job(s, second.id)]
+        with store.session() as other:  # commits before our session writes
+            repo.update_fields(other, repo.get_job(other, second.id), now=2.0, reason="moved")
+        repo.update_fields(s, jobs[0], now=3.0, cancel_requested=True)
+        with pytest.raises(ConflictError):
+            repo.update_fields(s, jobs[1], now=3.0, cancel_requested=True)
+        s.refresh(jobs[1])
+        repo.update_fields(s, jobs[1], now=3.0, cancel_requested=True)
+    with store.session() as s:
+        assert repo.get_job(s, first.id).cancel_requested
+        assert repo.get_job(s, second.id).cancel_requested
+        assert repo.get_job(s, second.id).reason == "moved"

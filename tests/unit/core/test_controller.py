@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from computenet.clock import FakeClock
 from computenet.core.controller import tag_for
@@ -304,3 +307,41 @@ async def test_cancels_sent_are_forgotten_once_their_jobs_end(runtime: Runtime) 
     await runtime.controller.step()
     assert [state(runtime, i) for i in ids] == ["CANCELLED"] * 3
     assert runtime.controller._cancel_sent == set()
+
+
+async def test_cancelling_an_array_keeps_every_element_when_one_moved_meanwhile(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The controller moving one element between the API's read and its write
+    must not undo the cancel of the elements before it."""
+    from computenet.core import service
+
+    spec = JobSpec(
+        name="a", command="sleep 100", time_limit_s=600, array=ArraySpec((0, 1, 2, 3), text="0-3")
+    )
+    ids = submit(runtime, spec)
+    await runtime.controller.step()
+    await runtime.controller.step()
+    moved: list[int] = []
+    real_may_change = service.may_change
+
+    def move_one_first(job: Any, who: Any, asked: str | None = None) -> None:
+        if not moved:  # after the API read them all, another writer bumps one
+            with runtime.store.session() as other:
+                row = repo.get_job(other, ids[2])
+                repo.update_fields(other, row, now=runtime.clock.now(), reason="moved")
+            moved.append(ids[2])
+        real_may_change(job, who, asked)
+
+    monkeypatch.setattr(service, "may_change", move_one_first)
+    with runtime.store.session() as s:
+        results = service.request_cancel(
+            s, service.Principal("alice"), str(ids[0]), runtime.clock.now()
+        )
+    assert moved == [ids[2]]
+    assert [r["changed"] for r in results] == [True] * 4
+    with runtime.store.session() as s:
+        assert all(repo.get_job(s, i).cancel_requested for i in ids)
+    await runtime.controller.step()
+    await runtime.controller.step()
+    assert [state(runtime, i) for i in ids] == ["CANCELLED"] * 4
