@@ -23,12 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +151,8 @@ def _runs(
     env: dict[str, str], runs: int, partition: str, out: list[float], slurm_conf: str | None
 ) -> None:
     for i in range(runs):
-        job = cnet(env, "submit", "--json", "--wrap", "true", "-t", "1", "-n", "1")
+        # the job prints the clock when it runs: its real start on the node
+        job = cnet(env, "submit", "--json", "--wrap", "date +%s.%N", "-t", "1", "-n", "1")
         done = wait(
             "the job",
             lambda j=job: (
@@ -158,9 +161,17 @@ def _runs(
         )
         if done["state"] != "COMPLETED" or done.get("partition") != partition:
             raise SystemExit(f"run {i + 1}: job ended {done['state']} on {done.get('partition')}")
-        reaction = float(done["start_time"]) - float(done["submit_time"])
+        submitted = float(done["submit_time"])
+        ran = float(wait("the job's output", lambda j=job: cnet(env, "logs", str(j["id"])).strip()))
+        reaction = ran - submitted
         out.append(reaction)
-        print(f"  run {i + 1}: started {reaction:.2f} s after submission", flush=True)
+        print(
+            f"  run {i + 1}: ran {reaction:.2f} s after submission "
+            f"(recorded start: {float(done['start_time']) - submitted:.2f} s)",
+            flush=True,
+        )
+        if slurm_conf is not None:
+            timeline(env, done, ran, Path(slurm_conf).parent)
         wait(
             "the pool to release its node",
             lambda: all(p["up"] + p["booting"] == 0 for p in cnet(env, "pools", "--json")["pools"]),
@@ -168,11 +179,72 @@ def _runs(
         wait("the pool's node to be powered down", lambda: powered_down(slurm_conf))
 
 
+def _log_times(path: Path, patterns: dict[str, str], since: float) -> dict[str, float]:
+    """When each pattern first appears in a Slurm log (``[ISO-time] message``
+    lines) at or after ``since``."""
+    found: dict[str, float] = {}
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        m = re.match(r"\[(\d{4}-\d\d-\d\dT[\d:.]+)\] (.*)", line)
+        if not m:
+            continue
+        for label, pattern in patterns.items():
+            at = datetime.fromisoformat(m.group(1)).timestamp()
+            if at >= since and label not in found and re.search(pattern, m.group(2)):
+                found[label] = at
+    return found
+
+
+def timeline(env: dict[str, str], job: dict[str, Any], ran: float, cdir: Path) -> None:
+    """Print where one run's reaction went, from the server's records and the
+    Slurm daemons' logs (each mark: seconds after the job's submission)."""
+    from computenet.client import Client
+
+    state = Path(env["XDG_STATE_HOME"]) / "computenet" / "server.json"
+    token = Path(env["XDG_DATA_HOME"]) / "computenet" / "token"
+    t0 = float(job["submit_time"])
+    marks: dict[str, float] = {"the job runs (its own clock)": ran}
+    with Client(json.loads(state.read_text())["url"], token.read_text().strip()) as client:
+        for e in client.events(job["id"]):
+            if e["to"] == "QUEUED":
+                marks.setdefault("sbatch done (job QUEUED)", e["time"])
+            elif e["to"] == "RUNNING":
+                marks.setdefault("poll sees RUNNING", e["time"])
+        for e in client.pool_events(None, 1000):
+            if e["time"] < t0 - 0.01:
+                continue
+            if e["kind"] == "grow":
+                marks.setdefault("power_up (controller)", e["time"])
+            elif e["kind"] == "up":
+                marks.setdefault("node up in sinfo (controller)", e["time"])
+    attempt = (job.get("attempts") or [{}])[-1]
+    if attempt.get("start_time") is not None:
+        marks["Slurm StartTime (whole seconds)"] = float(attempt["start_time"])
+    node = "rc1c1"
+    ctld = {
+        "slurmctld powers the node up": rf"powering up node {node}",
+        "node registered (slurmctld)": rf"Node {node} now responding",
+        "job allocated (slurmctld)": rf"sched: Allocate JobId=\S+ NodeList={node}",
+    }
+    marks.update(_log_times(cdir / "slurmctld.log", ctld, t0 - 1))
+    marks.update(
+        _log_times(cdir / "pool-programs.log", {"ResumeProgram runs": rf"resume {node}"}, t0 - 1)
+    )
+    slurmd = {"slurmd started": r"slurmd version .* started"}
+    marks.update(_log_times(cdir / f"slurmd-{node}.log", slurmd, t0 - 1))
+    for label, at in sorted(marks.items(), key=lambda kv: kv[1]):
+        print(f"    {at - t0:+6.2f} s  {label}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cluster", choices=("embedded", "slurm"), default="embedded")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--boot-delay", type=float, default=2.0)
+    parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="cn-bench-pool-"))
     slurm_conf = None
@@ -227,7 +299,10 @@ def main() -> None:
                 timeout=120,
                 check=False,
             )
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     baseline = args.boot_delay + INTERVAL_S
     worst = max(reactions)
     print(

@@ -296,16 +296,21 @@ async def hold_for_node(
         s.add(_row(st, name, now, "powered up by computenet for a job placed on the pool"))
         msg = f"grows 1 node(s): powers {name} up for a job, sent there once it is idle"
         add_event(s, now, st, "grow", msg, None, nodes=[name])
+    # The boot delay starts at the decision, not after scontrol answers; the
+    # node's slurmd starts only once it has passed, and slurmctld has long
+    # marked the node powering up by then (its ResumeProgram then finds the
+    # node already booting).
+    await st.provider.create([name])
     try:
         await power_up([name])
     except ClusterError as exc:
+        await st.provider.delete([name])
         with ctrl.store.session() as s:
             for row in live_rows(s, st.name):
                 if row.name == name and row.state == BOOTING:
                     _end(row, "failed", now, f"slurmctld refused to power it up: {exc.message}")
             add_event(s, now, st, "error", f"cannot power {name} up: {exc.message}", name)
         return None
-    await st.provider.create([name])
     ctrl.pools.dirty = True
     return f"waiting for pool node {name} to power up"
 
