@@ -140,6 +140,7 @@ class PoolManager:
                 st.provider = make_provider(
                     PoolContext(st.config, st.cluster, adapter, self.ctrl.clock)
                 )
+                st.provider.on_change = self._changed
                 with self.ctrl.store.session() as s:
                     rows = live_rows(s, st.name)
                     failed = s.scalar(
@@ -155,6 +156,10 @@ class PoolManager:
             except ComputeNetError as exc:
                 st.provider, st.error = None, exc.message
                 log.error("pool %s cannot start: %s", st.name, exc.message)
+
+    def _changed(self) -> None:
+        self.dirty = True
+        self.ctrl.wake()
 
     async def close(self) -> None:
         for st in self.pools.values():

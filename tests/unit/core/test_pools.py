@@ -225,14 +225,17 @@ async def test_a_slurm_pool_job_is_held_until_the_node_it_powered_up_is_idle(
     name = st.names[0]
     asked: list[list[str]] = []
     created: list[list[str]] = []
+    order: list[str] = []
 
     class Adapter:
         async def power_up(self, nodes: Sequence[str]) -> None:
             asked.append(list(nodes))
+            order.append("power_up")
 
     class Provider:
         async def create(self, names: Sequence[str]) -> list[ProviderNode]:
             created.append(list(names))
+            order.append("create")
             return []
 
     ctrl.adapters["home"] = Adapter()
@@ -245,6 +248,8 @@ async def test_a_slurm_pool_job_is_held_until_the_node_it_powered_up_is_idle(
     why = await pool_steps.hold_for_node(ctrl, "home", "burst", snap("powered_down"))
     assert why == f"waiting for pool node {name} to power up"
     assert asked == [[name]] and created == [[name]]
+    # the boot delay starts at the decision, before slurmctld is asked
+    assert order == ["create", "power_up"]
     # still booting: held, not powered up twice
     why = await pool_steps.hold_for_node(ctrl, "home", "burst", snap("powering_up"))
     assert why is not None and asked == [[name]]
@@ -272,7 +277,20 @@ async def test_a_slurm_pool_node_powering_down_or_refused_holds_nothing_forever(
         async def power_up(self, nodes: Sequence[str]) -> None:
             raise ClusterError("home: Invalid node state specified")
 
+    class Provider:
+        def __init__(self) -> None:
+            self.booting: set[str] = set()
+
+        async def create(self, names: Sequence[str]) -> list[ProviderNode]:
+            self.booting.update(names)
+            return []
+
+        async def delete(self, names: Sequence[str]) -> None:
+            self.booting.difference_update(names)
+
     ctrl.adapters["home"] = Refusing()
+    provider = Provider()
+    st.provider = provider  # type: ignore[assignment]
 
     def snap(state: str) -> Snapshot:
         return Snapshot(time=0.0, nodes=(NodeSnapshot(name, "burst", 1, 0, state=state),))
@@ -284,5 +302,6 @@ async def test_a_slurm_pool_node_powering_down_or_refused_holds_nothing_forever(
     assert await pool_steps.hold_for_node(ctrl, "home", "burst", snap("powered_down")) is None
     (pool,) = [p for p in ctrl.pools.describe() if p["name"] == "cloud"]
     assert pool["booting"] == 0
+    assert provider.booting == set()  # the boot begun for it is withdrawn
     messages = [e["message"] for e in ctrl.pools.events("cloud", 10)]
     assert any("cannot power" in m for m in messages), messages

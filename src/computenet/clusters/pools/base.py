@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 #: a node the provider was asked for and that is not running yet
@@ -31,9 +31,12 @@ class NodeProvider(ABC):
     ``ClusterError``, no node was created unless the error is transient.
     ``delete`` of a node the provider does not hold is not an error.
     ``list`` answers for every node the provider holds for this pool.
+    A provider that learns of a change by itself (a node it booted is up)
+    calls ``on_change``, so the controller looks at once, not a pass later.
     """
 
     kind: str = "provider"
+    on_change: Callable[[], None] | None = None
 
     @abstractmethod
     async def create(self, names: Sequence[str]) -> list[ProviderNode]: ...

@@ -119,6 +119,8 @@ class SlurmdNodes(NodeProvider):
             log.warning("pool %s: node %s: %s", self.pool.name, name, self._failed[name])
         finally:
             self._boots.pop(name, None)
+            if self.on_change is not None:
+                self.on_change()  # a slurmd registers with slurmctld within milliseconds
 
     async def delete(self, names: Sequence[str]) -> None:
         for name in names:
