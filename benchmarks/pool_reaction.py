@@ -3,17 +3,25 @@
 A private local server (its own HOME and config file) with a home cluster
 that is full, and a pool with a boot delay behind it. A local-first job
 arrives, the broker grows the pool, the controller asks the provider, the
-node comes up after the boot delay and the job starts. Reaction = the job's
-start minus its submission (both as the server records them); the goal is
-at most the boot delay plus one controller pass (``controller_interval_s``).
+node comes up after the boot delay and the job starts. Reaction = the
+job's start, read from its own clock (it runs ``date +%s.%N``), minus its
+submission as the server records it; the goal is at most the boot delay
+plus one controller pass (``controller_interval_s``). Slurm's StartTime is in
+whole seconds (rounded down), so the start the server records is printed
+beside it but not used.
 
-    python benchmarks/pool_reaction.py [--cluster embedded|slurm] [--runs 3] [--boot-delay 2]
+    python benchmarks/pool_reaction.py [--cluster embedded|slurm] [--runs 3]
+                                       [--boot-delay 2] [--keep]
 
 ``--cluster slurm`` uses a dev Slurm cluster (``scripts/dev-slurm --cloud-nodes 1``,
 root only) whose slurmctld resumes the node through ``cnet pool resume``;
 there the controller powers the node up itself (``scontrol update
 state=power_up``) and sends the job once the node is idle. Each run starts
-from a pool with no node (on Slurm: the node fully powered down, ``idle~``).
+from a pool with no node (on Slurm: the node fully powered down, ``idle~``),
+and on Slurm prints its timeline: the server's records (placement and
+power-up, node up, job queued, running) and the daemons' logs (power-up,
+ResumeProgram, slurmd start, registration, allocation), in seconds after
+submission. ``--keep`` leaves the run's directory (logs) in place.
 
 Last line: one JSON object (figure, value, unit, baseline, ...).
 """
