@@ -244,14 +244,16 @@ async def hold_for_node(
 
     slurmctld (22.05) starts a batch job on a node it resumed for that job only
     on a later periodic pass, tens of seconds after the node is up; a job sent
-    to a node already idle starts at once. So when the broker grows a pool for
-    a job, the controller powers a node up itself (``scontrol update
-    state=power_up``: slurmctld runs its ResumeProgram, which finds the node
-    already booting), keeps the job until Slurm reports the node idle, and
-    sends it then. While a node of the pool is up the job goes at once; a node
-    not up within the resume timeout no longer holds anything back, and the
-    job goes to Slurm's own power-up path. Jobs sent to the partition from
-    outside computenet always take that path.
+    to a node already idle starts in its next scheduling pass (once a second).
+    So when the broker grows a pool for a job, the controller starts the
+    node's boot with the provider (the boot delay counts from this decision)
+    and powers the node up in Slurm (``scontrol update state=power_up``:
+    slurmctld later runs its ResumeProgram, which finds the node already
+    booting), keeps the job until Slurm reports the node idle, and sends it
+    then. While a node of the pool is up the job goes at once; a node not up
+    within the resume timeout no longer holds anything back, and the job goes
+    to Slurm's own power-up path. Jobs sent to the partition from outside
+    computenet always take that path.
     """
     st = next(
         (
