@@ -44,7 +44,7 @@ def job(rt: Runtime, job_id: int) -> repo.JobRow:
 
 
 def native_state(cluster: FakeCluster, native: str) -> JobState:
-    return cluster._jobs[native].state
+    return cluster.queue.jobs[native].state
 
 
 async def take_down(rt: Runtime, clock: FakeClock, name: str) -> None:

@@ -55,7 +55,7 @@ def job(rt: Runtime, job_id: int) -> repo.JobRow:
 
 def state_at(rt: Runtime, a: AttemptRow) -> JobState:
     assert a.native_id is not None
-    return fake(rt, a.cluster)._jobs[a.native_id].state
+    return fake(rt, a.cluster).queue.jobs[a.native_id].state
 
 
 async def test_hedge_submits_to_the_k_best_clusters_with_distinct_tags(rt: Runtime) -> None:
@@ -195,7 +195,7 @@ async def test_crash_before_the_second_copy_reached_its_cluster_submits_it(rt: R
         row = s.get(AttemptRow, second.id)
         assert row is not None
         row.native_id, row.state = None, "PENDING"
-    fake(rt, second.cluster)._jobs.clear()
+    fake(rt, second.cluster).queue.jobs.clear()
     fake(rt, second.cluster).submitted.clear()
     await rt.controller.step()
     expected = tag_for(rt.network_id, job_id, 2)

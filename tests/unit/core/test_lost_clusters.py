@@ -123,7 +123,7 @@ async def test_lost_copy_still_running_on_return_is_cancelled_there(
     await down_for(rt, clock, "alpha", GRACE_S + 60)
     await bring_back(rt, clock, "alpha")
     alpha = fake(rt, "alpha")
-    assert alpha._jobs[native].state is JobState.CANCELLED
+    assert alpha.queue.jobs[native].state is JobState.CANCELLED
     first, second = attempts(rt, job_id)
     assert first.state == "NODE_FAIL"
     assert (first.reason or "").endswith(
@@ -176,7 +176,7 @@ async def test_cancel_asked_on_a_lost_cluster_ends_the_job_cancelled(
     assert row.state == "CANCELLED"
     assert [a.state for a in attempts(rt, job_id)] == ["NODE_FAIL"]
     await bring_back(rt, clock, "alpha")
-    assert fake(rt, "alpha")._jobs[native].state is JobState.CANCELLED
+    assert fake(rt, "alpha").queue.jobs[native].state is JobState.CANCELLED
 
 
 async def test_a_restart_counts_the_grace_again_late_never_early(
