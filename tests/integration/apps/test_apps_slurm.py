@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,33 +14,23 @@ import pytest
 import yaml
 
 from computenet.config import ClusterConfig, Settings
+from tests.support.dev_slurm import dev_slurm
 from tests.support.live import TOKEN, LiveServer
+from tests.support.sshd import need
 from tests.unit.api.test_apps_api import wait_figures
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[3]
-DEV_SLURM = REPO / "scripts" / "dev-slurm"
 
 
 @pytest.fixture(scope="module")
 def slurm_conf() -> Iterator[str]:
-    if shutil.which("slurmctld") is None and not Path("/usr/sbin/slurmctld").exists():
-        pytest.skip("Slurm is not installed")
-    root = Path(tempfile.mkdtemp(prefix="cn-it-apps-"))
-    try:
-        out = subprocess.run(
-            [str(DEV_SLURM), "start", "--dir", str(root), "--clusters", "1", "--prefix", "capp",
-             "--nodes", "1", "--cpus", "2", "--json"],
-            capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-        if out.returncode != 0:
-            pytest.fail(f"scripts/dev-slurm start failed: {out.stderr.strip()}")
-        (conf,) = json.loads(out.stdout)["clusters"].values()
+    need("slurmctld")
+    args = ("--clusters", "1", "--prefix", "capp", "--nodes", "1", "--cpus", "2", "--json")
+    with dev_slurm("cn-it-apps-", *args) as (_, out):
+        (conf,) = json.loads(out)["clusters"].values()
         yield conf
-    finally:
-        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_lammps_on_slurm_under_its_network_name(slurm_conf: str, tmp_path: Path) -> None:
