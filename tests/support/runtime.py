@@ -12,6 +12,7 @@ from computenet.config import ClusterConfig, Settings
 from computenet.core.runtime import Runtime
 from computenet.model import JobSpec
 from computenet.store import jobs as repo
+from computenet.store.tables import AttemptRow, JobRow
 
 
 @asynccontextmanager
@@ -44,3 +45,14 @@ def submit(rt: Runtime, spec: JobSpec, owner: str = "alice", project: str = "pro
     with rt.store.session() as s:
         rows = repo.create_jobs(s, [repo.NewJob(spec, owner, project)], rt.clock.now())
         return [r.id for r in rows]
+
+
+def attempts(rt: Runtime, job_id: int) -> list[AttemptRow]:
+    """The job's attempts, in number order."""
+    with rt.store.session() as s:
+        return repo.attempts(s, [job_id])[job_id]
+
+
+def job(rt: Runtime, job_id: int) -> JobRow:
+    with rt.store.session() as s:
+        return repo.get_job(s, job_id)

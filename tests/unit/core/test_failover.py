@@ -18,7 +18,7 @@ from computenet.model import AttemptRequest, ClusterHealth, JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
 from tests.support.clusters import fake_configs
-from tests.support.runtime import fake, fake_runtime
+from tests.support.runtime import attempts, fake, fake_runtime, job
 
 
 @pytest.fixture
@@ -31,16 +31,6 @@ async def manual(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
 def submit(rt: Runtime, spec: JobSpec) -> int:
     with rt.store.session() as s:
         return repo.create_jobs(s, [repo.NewJob(spec, "alice", "proj")], rt.clock.now())[0].id
-
-
-def attempts(rt: Runtime, job_id: int) -> list[AttemptRow]:
-    with rt.store.session() as s:
-        return repo.attempts(s, [job_id])[job_id]
-
-
-def job(rt: Runtime, job_id: int) -> repo.JobRow:
-    with rt.store.session() as s:
-        return repo.get_job(s, job_id)
 
 
 def native_state(cluster: FakeCluster, native: str) -> JobState:

@@ -18,7 +18,7 @@ from computenet.model import AttemptRequest, JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
 from tests.support.clusters import fake_configs
-from tests.support.runtime import fake, fake_runtime
+from tests.support.runtime import attempts, fake, fake_runtime, job
 
 SPEC = JobSpec(name="h", command="sleep 100", time_limit_s=600, cpus_per_task=2, hedge=2)
 
@@ -41,16 +41,6 @@ async def rt(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
 def submit(rt: Runtime, spec: JobSpec = SPEC) -> int:
     with rt.store.session() as s:
         return repo.create_jobs(s, [repo.NewJob(spec, "alice", "proj")], rt.clock.now())[0].id
-
-
-def attempts(rt: Runtime, job_id: int) -> list[AttemptRow]:
-    with rt.store.session() as s:
-        return repo.attempts(s, [job_id])[job_id]
-
-
-def job(rt: Runtime, job_id: int) -> repo.JobRow:
-    with rt.store.session() as s:
-        return repo.get_job(s, job_id)
 
 
 def state_at(rt: Runtime, a: AttemptRow) -> JobState:
