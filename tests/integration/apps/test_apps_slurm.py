@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from computenet.config import ClusterConfig, Settings
+from computenet.config import ClusterConfig
 from tests.support.dev_slurm import dev_slurm
-from tests.support.live import TOKEN, LiveServer
+from tests.support.live import LiveServer, live_settings
 from tests.support.sshd import need
 from tests.unit.api.test_apps_api import wait_figures
 
@@ -45,19 +45,10 @@ def test_lammps_on_slurm_under_its_network_name(slurm_conf: str, tmp_path: Path)
     # the job is told which cluster it is on.
     shipped["install"] = {"site-hpc": {"path": "/usr/bin", "check": ["lmp"]}}
     (site / "lammps.yaml").write_text(yaml.safe_dump(shipped))
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        state_dir=tmp_path / "state",
-        token=TOKEN,
-        user="admin",
-        controller_interval_s=0.2,
-        apps_dir=site,
-        clusters=[
-            ClusterConfig(
-                name="site-hpc", kind="slurm", slurm_conf=slurm_conf, price_per_core_hour=0.02
-            )
-        ],
+    cluster = ClusterConfig(
+        name="site-hpc", kind="slurm", slurm_conf=slurm_conf, price_per_core_hour=0.02
     )
+    settings = live_settings(tmp_path, [cluster], controller_interval_s=0.2, apps_dir=site)
     server = LiveServer(Runtime(settings))
     try:
         with server.client() as client:
