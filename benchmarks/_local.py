@@ -1,9 +1,10 @@
-"""Helpers for benchmarks that need a private local server or a dev Slurm cluster."""
+"""Helpers for benchmarks that need a private local server or dev Slurm clusters."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+DEV_SLURM = REPO / "scripts" / "dev-slurm"
 
 
 @contextmanager
@@ -42,6 +44,26 @@ def private_server(env_extra: dict[str, str] | None = None) -> Iterator[dict[str
             env=env,
             capture_output=True,
         )
+
+
+@contextmanager
+def dev_slurm(prefix: str, *args: str) -> Iterator[tuple[Path, str]]:
+    """``scripts/dev-slurm start ARGS`` in a fresh directory named from
+    ``prefix``: yields (the directory, what the script printed), then stops
+    the clusters by PID and removes the directory."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        out = subprocess.run(
+            [str(DEV_SLURM), "start", "--dir", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=True,
+        )
+        yield root, out.stdout
+    finally:
+        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def slurm_sbatch_rate(jobs: int = 200) -> float | None:

@@ -32,32 +32,10 @@ import os
 import time
 from pathlib import Path
 
-TRACES = Path(__file__).resolve().parents[1].parent / "shared" / "traces"
-CENTRES = (
-    "SDSC-SP2-1998-4.2-cln.swf.gz",
-    "KTH-SP2-1996-2.1-cln.swf.gz",
-    "HPC2N-2002-2.2-cln.swf.gz",
-    "LANL-CM5-1994-4.1-cln.swf.gz",
-)
+from _traces import TRACES, centre_paths, print_skipped
+
 FIGURE = "bursting_cost_ratio"
 THRESHOLDS = (1800, 3600, 7200, 14400, 21600, 28800, 43200, 86400)
-
-
-def skipped(why: str) -> None:
-    print(why)
-    print(
-        json.dumps(
-            {
-                "figure": FIGURE,
-                "value": None,
-                "unit": "cost",
-                "baseline": "static",
-                "baseline_value": None,
-                "ratio": None,
-                "goal": "skipped",
-            }
-        )
-    )
 
 
 def main() -> None:
@@ -73,9 +51,9 @@ def main() -> None:
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--plot", type=Path)
     args = parser.parse_args()
-    paths = [args.traces / name for name in CENTRES]
-    if not all(p.exists() for p in paths):
-        skipped(f"traces not found under {args.traces}: skipped")
+    paths = centre_paths(args.traces)
+    if paths is None:
+        print_skipped(FIGURE, "cost", "static", f"traces not found under {args.traces}: skipped")
         return
 
     from computenet.sim.elastic_study import cost_at, static_curve, threshold_curve

@@ -18,18 +18,15 @@ import argparse
 import asyncio
 import json
 import random
-import shutil
 import statistics
-import subprocess
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-DEV_SLURM = REPO / "scripts" / "dev-slurm"
+from _local import dev_slurm
+
 PRICES = (0.04, 0.02, 0.01)
 MODES = ("fastest", "cheapest", "balanced", "local-first", "round-robin", "one-cluster")
 
@@ -43,24 +40,6 @@ class Item:
 def workload(jobs: int, seed: int) -> list[Item]:
     rng = random.Random(seed)
     return [Item(rng.choice((1, 1, 2, 2, 4, 8)), rng.randint(1, 10)) for _ in range(jobs)]
-
-
-def start_clusters(root: Path, count: int, prefix: str) -> dict[str, str]:
-    argv = [str(DEV_SLURM), "start", "--dir", str(root), "--clusters", str(count)]
-    argv += ["--prefix", prefix, "--json"]
-    out = subprocess.run(
-        argv,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=True,
-    )
-    return dict(json.loads(out.stdout)["clusters"])
-
-
-def stop_clusters(root: Path) -> None:
-    subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
-    shutil.rmtree(root, ignore_errors=True)
 
 
 async def run_workload(
@@ -209,18 +188,16 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES))
     args = parser.parse_args()
     items = workload(args.jobs, args.seed)
-    root = Path(tempfile.mkdtemp(prefix="cn-bench-gain-"))
     results: dict[str, dict[str, float]] = {}
-    try:
-        confs = start_clusters(root, 3, "g")
+    args_slurm = ("--clusters", "3", "--prefix", "g", "--json")
+    with dev_slurm("cn-bench-gain-", *args_slurm) as (root, out):
+        confs = dict(json.loads(out)["clusters"])
         for mode in args.modes.split(","):
             t0 = time.monotonic()
             records = asyncio.run(run_workload(confs, items, mode, root))
             results[mode] = summarise(records)
             by = {c: sum(r["cluster"] == c for r in records) for c in sorted(confs)}
             print(f"{mode:12} {results[mode]} per cluster {by} ({time.monotonic() - t0:.0f} s)")
-    finally:
-        stop_clusters(root)
     best, base = results.get("fastest"), results.get("round-robin")
     value = best["mean_wait_s"] if best else None
     baseline = base["mean_wait_s"] if base else None

@@ -20,13 +20,8 @@ import json
 import time
 from pathlib import Path
 
-TRACES = Path(__file__).resolve().parents[1].parent / "shared" / "traces"
-CENTRES = (
-    "SDSC-SP2-1998-4.2-cln.swf.gz",
-    "KTH-SP2-1996-2.1-cln.swf.gz",
-    "HPC2N-2002-2.2-cln.swf.gz",
-    "LANL-CM5-1994-4.1-cln.swf.gz",
-)
+from _traces import TRACES, centre_paths, print_skipped
+
 POLICIES = ("pooled", "weighted-random", "load", "fastest")
 FIGURE = "network_carried_load"
 
@@ -40,21 +35,10 @@ def main() -> None:
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--plot", type=Path)
     args = parser.parse_args()
-    paths = [args.traces / name for name in CENTRES]
-    if not all(p.exists() for p in paths):
-        print(f"traces not found under {args.traces}: skipped")
-        print(
-            json.dumps(
-                {
-                    "figure": FIGURE,
-                    "value": None,
-                    "unit": "utilization",
-                    "baseline": "home",
-                    "baseline_value": None,
-                    "ratio": None,
-                    "goal": "skipped",
-                }
-            )
+    paths = centre_paths(args.traces)
+    if paths is None:
+        print_skipped(
+            FIGURE, "utilization", "home", f"traces not found under {args.traces}: skipped"
         )
         return
 

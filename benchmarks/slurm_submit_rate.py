@@ -14,29 +14,17 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
+
+from _local import dev_slurm
 
 from computenet.clusters.slurm import SlurmCluster
 from computenet.config import ClusterConfig
 from computenet.model import AttemptRequest, JobSpec
 
-REPO = Path(__file__).resolve().parents[1]
-DEV_SLURM = REPO / "scripts" / "dev-slurm"
 BASELINE_PER_S = 90.0  # shared/notes/local-slurm.md: 80 to 100 sequential sbatch/s
-
-
-def start_cluster(root: Path) -> str:
-    out = subprocess.run(
-        [str(DEV_SLURM), "start", "--dir", str(root), "--nodes", "2", "--prefix", "bench"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.strip().splitlines()[0]
 
 
 def sbatch_rate(conf: str, workdir: Path, jobs: int) -> float:
@@ -73,9 +61,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=200)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="cn-bench-slurm-"))
-    try:
-        conf = start_cluster(root)
+    with dev_slurm("cn-bench-slurm-", "--nodes", "2", "--prefix", "bench") as (root, out):
+        conf = out.strip().splitlines()[0]
         workdir = root / "work"
         workdir.mkdir()
         # Held jobs: the rate is sbatch's alone, not slurmctld also starting jobs.
@@ -87,9 +74,6 @@ def main() -> None:
         subprocess.run(
             ["scancel", "--user=root"], env=dict(os.environ, SLURM_CONF=conf), check=False
         )
-    finally:
-        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], check=False)
-        shutil.rmtree(root, ignore_errors=True)
     print(
         json.dumps(
             {

@@ -12,18 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
+
+from _local import dev_slurm
 
 from computenet.clusters.slurm import SlurmCluster
 from computenet.config import ClusterConfig
 from computenet.model import AttemptRequest, JobSpec
 
-REPO = Path(__file__).resolve().parents[1]
-DEV_SLURM = REPO / "scripts" / "dev-slurm"
 BASELINE_PER_S = 200 / 63.5  # notes/local-slurm.md: 200 jobs took 62 to 65 s
 
 
@@ -61,20 +58,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=200)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="cn-bench-slurm-"))
-    try:
-        out = subprocess.run(
-            [str(DEV_SLURM), "start", "--dir", str(root), "--nodes", "2", "--prefix", "bench"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+    with dev_slurm("cn-bench-slurm-", "--nodes", "2", "--prefix", "bench") as (root, out):
         workdir = root / "work"
         workdir.mkdir()
-        rate, completed = asyncio.run(run(out.stdout.strip().splitlines()[0], workdir, args.jobs))
-    finally:
-        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        rate, completed = asyncio.run(run(out.strip().splitlines()[0], workdir, args.jobs))
     if completed != args.jobs:
         raise SystemExit(f"only {completed} of {args.jobs} jobs completed")
     print(

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +20,7 @@ import pytest
 from computenet.clusters.base import ClusterAdapter
 from computenet.config import ClusterConfig, PartitionConfig
 from computenet.model import ClusterInfo, NodeType, PartitionInfo
-
-REPO = Path(__file__).resolve().parents[2]
-DEV_SLURM = REPO / "scripts" / "dev-slurm"
+from tests.support.dev_slurm import dev_slurm
 
 
 @dataclass(frozen=True)
@@ -54,30 +50,8 @@ def slurm_dev_clusters() -> Iterator[dict[str, str]]:
     """Two dev clusters (names -> SLURM_CONF): c1 with slurmdbd, c2 without."""
     if not slurm_available() and os.environ.get("CI") != "true":
         pytest.skip("Slurm is not installed (scripts/dev-slurm installs it; CI always runs)")
-    root = Path(tempfile.mkdtemp(prefix="cn-contract-slurm-"))
-    try:
-        out = subprocess.run(
-            [
-                str(DEV_SLURM),
-                "start",
-                "--dir",
-                str(root),
-                "--clusters",
-                "2",
-                "--with-dbd",
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if out.returncode != 0:
-            pytest.fail(f"scripts/dev-slurm start failed: {out.stderr.strip()}")
-        yield json.loads(out.stdout)["clusters"]
-    finally:
-        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+    with dev_slurm("cn-contract-slurm-", "--clusters", "2", "--with-dbd", "--json") as (_, out):
+        yield json.loads(out)["clusters"]
 
 
 def _embedded_config() -> ClusterConfig:

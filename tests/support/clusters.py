@@ -38,3 +38,21 @@ def fake_configs() -> list[ClusterConfig]:
             ],
         ),
     ]
+
+
+def embedded_here() -> ClusterConfig:
+    """``here``: this machine's embedded cluster, one node of 2 cores and 4 GiB."""
+    return ClusterConfig(
+        name="here",
+        kind="embedded",
+        partitions=[
+            PartitionConfig(
+                name="cpu",
+                nodes=1,
+                cores=2,
+                mem_bytes=4 * 2**30,
+                default=True,
+                price_per_core_hour=0.04,
+            )
+        ],
+    )

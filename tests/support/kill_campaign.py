@@ -24,7 +24,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ import httpx2
 from computenet.client import Client
 from computenet.config import ClusterConfig
 from computenet.errors import ComputeNetError
+from tests.support.ports import free_port
 
 TOKEN = "cn_kill_campaign_token"
 HEDGE = 2  # copies of a hedged job
@@ -109,12 +109,6 @@ class Report:
             "elapsed_s": round(self.elapsed_s, 1),
             "first_problems": self.problems[:10],
         }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServerProcess:

@@ -5,9 +5,26 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from computenet.config import ClusterConfig, Settings
+
 TOKEN = "cn_test_admin_token"
+
+
+def live_settings(root: Path, clusters: list[ClusterConfig], **extra: Any) -> Settings:
+    """A test server's settings: its files under ``root``, the admin token
+    ``TOKEN``, a fast controller pass, these clusters; ``extra`` adds or
+    overrides settings."""
+    defaults: dict[str, Any] = {
+        "data_dir": root / "data",
+        "state_dir": root / "state",
+        "token": TOKEN,
+        "user": "admin",
+        "controller_interval_s": 0.1,
+    }
+    return Settings(**{**defaults, **extra}, clusters=clusters)
 
 
 class LiveServer:

@@ -1,12 +1,13 @@
-"""A private PostgreSQL server that a test may stop and start again (by its
-own data directory and port), for outage tests. The session-wide server of
-``tests/conftest.py`` is shared and must stay up; this one is the test's own."""
+"""A private PostgreSQL server: its own data directory, socket and port.
+
+``tests/conftest.py`` starts one for the session (shared, it must stay up);
+an outage test starts one of its own with ``private_postgres`` and may stop
+and start it again."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -16,16 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port
+
 
 def pg_bin() -> Path | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
     return found[-1].parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -36,8 +33,13 @@ class Postgres:
     prefix: tuple[str, ...]
 
     @property
+    def server_url(self) -> str:
+        """The server's URL without a database (append ``/NAME``)."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}"
+
+    @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return f"{self.server_url}/postgres"
 
     def _ctl(self, *args: str) -> None:
         subprocess.run(
@@ -65,7 +67,7 @@ def private_postgres() -> Iterator[Postgres]:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL server binaries are missing in CI")
         pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="cn-pg-outage-"))
+    root = Path(tempfile.mkdtemp(prefix="cn-pg-"))
     (root / "sock").mkdir()
     prefix: tuple[str, ...] = ()
     if os.geteuid() == 0:  # initdb refuses to run as root
@@ -81,12 +83,14 @@ def private_postgres() -> Iterator[Postgres]:
             "--auth=trust",
             "-U",
             "postgres",
+            "-E",
+            "UTF8",
         ],
         check=True,
         capture_output=True,
         timeout=120,
     )
-    pg = Postgres(root, bindir, _free_port(), prefix)
+    pg = Postgres(root, bindir, free_port(), prefix)
     pg.start()
     try:
         yield pg

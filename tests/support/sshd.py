@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -27,12 +29,6 @@ def need(binary: str) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{binary} is missing in CI")
         pytest.skip(f"{binary} is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from computenet.core import (
     polling,
     pool_steps,
     speeds,
+    submission,
     tags,
 )
 from computenet.core.cluster_state import ClusterStates
@@ -270,4 +271,4 @@ class Controller:
 
     async def submit_copy(self, job_id: int, attempt_id: int) -> None:
         """Submit (or find) one written attempt, e.g. a hedge copy after a crash."""
-        await placing.submit_copy(self, job_id, attempt_id)
+        await submission.submit_copy(self, job_id, attempt_id)

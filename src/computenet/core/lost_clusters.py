@@ -90,35 +90,14 @@ async def requeue_lost(ctrl: Controller) -> int:
             attempt.reason = f"{LOST}{why}{ASK_ON_RETURN}"
             s.flush()
             if job.cancel_requested:
-                repo.transition(
-                    s,
-                    job,
-                    JobState.CANCELLED,
-                    now=now,
-                    attempt=attempt.number,
-                    reason=f"cancelled; {LOST}{why}",
-                    end_time=now,
-                )
+                to, reason = JobState.CANCELLED, f"cancelled; {LOST}{why}"
             elif node_losses(s, job.id) >= MAX_ATTEMPTS:
-                repo.transition(
-                    s,
-                    job,
-                    JobState.NODE_FAIL,
-                    now=now,
-                    attempt=attempt.number,
-                    reason=f"{LOST}{why}; {MAX_ATTEMPTS} attempts lost",
-                    end_time=now,
-                )
+                to, reason = JobState.NODE_FAIL, f"{LOST}{why}; {MAX_ATTEMPTS} attempts lost"
             else:
-                repo.transition(
-                    s,
-                    job,
-                    JobState.PENDING,
-                    now=now,
-                    attempt=attempt.number,
-                    reason=f"{FAILOVER}: {LOST}{why}",
-                    start_time=None,
-                )
+                to, reason = JobState.PENDING, f"{FAILOVER}: {LOST}{why}"
+            # an ended job gets its end time; a requeued one starts afresh
+            times = {"start_time": None} if to is JobState.PENDING else {"end_time": now}
+            repo.transition(s, job, to, now=now, attempt=attempt.number, reason=reason, **times)
             log.warning("job %s: %s", job.id, why)
             changed += 1
     if changed:

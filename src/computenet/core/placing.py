@@ -1,9 +1,7 @@
-"""Pending jobs: which may start, where each goes, and its submission.
+"""Pending jobs: which may start, and where each goes.
 
 A placed job's attempt rows are written (tag, no native id) before any
-cluster is asked; ``submit`` then asks the cluster whether the tag exists
-(``find``) and submits only if not, so a crash between the two never runs a
-job twice.
+cluster is asked; ``core/submission.py`` then sends each one, once.
 """
 
 from __future__ import annotations
@@ -20,8 +18,9 @@ from sqlalchemy.orm import Session
 from computenet.core import pool_steps, speeds, staging_steps
 from computenet.core.dependencies import dependency_status
 from computenet.core.service import embedded_fit
-from computenet.errors import ClusterError, ConflictError
-from computenet.model import AttemptRequest, JobSpec, JobState, SnapshotJob
+from computenet.core.submission import attempt_request, submit
+from computenet.errors import ConflictError
+from computenet.model import JobSpec, JobState, SnapshotJob
 from computenet.model.tenancy import PROJECT_WIDE_ROLES
 from computenet.store import jobs as repo
 from computenet.store import projects
@@ -32,11 +31,7 @@ if TYPE_CHECKING:
     from computenet.core.controller import Controller
     from computenet.network.bursting import PoolView
 
-#: Set in every job's environment: the name of the cluster it runs on.
-CLUSTER_VARIABLE = "CN_CLUSTER"
 BATCH = 500  # jobs placed per pass, so one huge bulk submission does not stall the API
-#: a job in these states goes QUEUED once its attempt is confirmed at the cluster
-WAITING = (JobState.PENDING.value, JobState.STAGING_IN.value)
 
 
 async def place_pending(ctrl: Controller) -> None:
@@ -287,25 +282,16 @@ async def advance_pending(
             cspec = base
             if cluster != job.cluster and cluster in views:
                 cspec = embedded_fit(spec, views[cluster].info)[0] or spec  # type: ignore[attr-defined]
-            requests.append(
-                (
-                    cluster,
-                    AttemptRequest(
-                        tag=ctrl.tag_for(job.id, number),
-                        job_id=str(job.id),
-                        attempt=number,
-                        spec=cspec,
-                        partition=partition,
-                        owner=job.owner,
-                        array_job_id=(
-                            str(job.array_job_id) if job.array_job_id is not None else None
-                        ),
-                        array_task_id=job.array_task_id,
-                        identity=ctrl.tenancy.identity(cluster, job.project),
-                        project=job.project,
-                    ),
-                )
+            request = attempt_request(
+                ctrl,
+                job,
+                tag=ctrl.tag_for(job.id, number),
+                number=number,
+                cluster=cluster,
+                partition=partition,
+                spec=cspec,
             )
+            requests.append((cluster, request))
     if staged:
         ctrl.staging.start(job_id, JobState.STAGING_IN.value)
     for cluster, request in requests:
@@ -363,109 +349,3 @@ def note_queued(
     )
     entry = speeds.shorten(entry, getattr(view, "speed", {}).get("*", 1.0))
     views[cluster] = replace(view, snapshot=replace(snap, pending=(*snap.pending, entry)))  # type: ignore[type-var]
-
-
-async def submit_copy(ctrl: Controller, job_id: int, attempt_id: int) -> None:
-    """Submit (or find) one written attempt, e.g. a hedge copy after a crash."""
-    with ctrl.store.session() as s:
-        a = s.get(AttemptRow, attempt_id)
-        job = repo.get_job(s, job_id)
-        if a is None or a.native_id is not None or a.state != "PENDING":
-            return
-        cluster = a.cluster
-        request = AttemptRequest(
-            tag=a.tag,
-            job_id=str(job.id),
-            attempt=a.number,
-            spec=JobSpec.from_dict(job.spec),
-            partition=a.partition,
-            owner=job.owner,
-            array_job_id=str(job.array_job_id) if job.array_job_id is not None else None,
-            array_task_id=job.array_task_id,
-            identity=ctrl.tenancy.identity(cluster, job.project),
-            project=job.project,
-        )
-    await submit(ctrl, job_id, cluster, request)
-
-
-def attempt_row(s: Session, job_id: int, number: int) -> AttemptRow | None:
-    return s.scalar(
-        select(AttemptRow).where(AttemptRow.job_id == job_id, AttemptRow.number == number)
-    )
-
-
-def on_cluster(request: AttemptRequest, cluster: str) -> AttemptRequest:
-    """The request with ``CN_CLUSTER`` (the cluster's name in this network) in
-    the job's environment: a catalogue script picks its install setup by it."""
-    spec = request.spec
-    if spec.environment.get(CLUSTER_VARIABLE) == cluster:
-        return request
-    env = {**spec.environment, CLUSTER_VARIABLE: cluster}
-    return replace(request, spec=replace(spec, environment=env))
-
-
-async def submit(ctrl: Controller, job_id: int, cluster: str, request: AttemptRequest) -> None:
-    from computenet.core.hedge import is_moved, live_copies
-
-    adapter = ctrl.adapters.get(cluster)
-    if adapter is None:
-        return  # removed meanwhile; the attempt is resolved with its cluster
-    request = on_cluster(request, cluster)
-    now = ctrl.clock.now()
-    try:
-        native = await adapter.find(request.tag)
-        if native is None:
-            native = await adapter.submit(request)
-    except ClusterError as exc:
-        ctrl.clusters.failed(cluster, exc)
-        with ctrl.store.session() as s:
-            job = repo.get_job(s, job_id)
-            attempt = attempt_row(s, job_id, request.attempt)
-            current = job.attempt_count == request.attempt
-            if exc.transient:
-                if current and job.state == JobState.PENDING.value:
-                    repo.update_fields(s, job, now=now, reason=f"ClusterUnavailable: {exc}")
-                return
-            if attempt is not None:
-                attempt.state, attempt.reason, attempt.end_time = "FAILED", str(exc), now
-            if not current or JobState(job.state).terminal:
-                return
-            other = next(
-                (a for a in live_copies(s, job_id) if not is_moved(a)),
-                None,
-            )
-            if other is not None:  # another copy of a hedged job carries on
-                repo.update_fields(
-                    s,
-                    job,
-                    now=now,
-                    attempt_count=other.number,
-                    cluster=other.cluster,
-                    partition=other.partition,
-                )
-                if other.native_id is not None and job.state in WAITING:
-                    repo.transition(
-                        s, job, JobState.QUEUED, now=now, reason=None, attempt=other.number
-                    )
-                return
-            repo.transition(
-                s,
-                job,
-                JobState.FAILED,
-                now=now,
-                reason=f"{cluster}: {exc}",
-                attempt=request.attempt,
-                end_time=now,
-            )
-        return
-    ctrl.clusters.succeeded(cluster)
-    with ctrl.store.session() as s:
-        job = repo.get_job(s, job_id)
-        attempt = attempt_row(s, job_id, request.attempt)
-        if attempt is None:
-            return
-        attempt.native_id = native
-        if attempt.state == "PENDING":
-            attempt.state = JobState.QUEUED.value
-        if job.attempt_count == request.attempt and job.state in WAITING:
-            repo.transition(s, job, JobState.QUEUED, now=now, reason=None, attempt=request.attempt)

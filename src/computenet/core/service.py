@@ -27,6 +27,7 @@ from computenet.model.tenancy import (
     SUBMITTING_ROLES,
     Role,
 )
+from computenet.store import job_dicts
 from computenet.store import jobs as repo
 from computenet.store.tables import JobRow
 
@@ -195,7 +196,7 @@ def may_change(job: JobRow, who: Principal, asked: str | None = None) -> None:
         return
     role = who.role(job.project) or "no role"
     raise ForbiddenError(
-        f"changing job {repo.display_id(job)} needs the manager role in project "
+        f"changing job {job_dicts.display_id(job)} needs the manager role in project "
         f"{job.project} (or to be its owner); you have {role}"
     )
 
@@ -263,11 +264,11 @@ def _ask_cancel(session: Session, job: JobRow, who: Principal, now: float) -> bo
             return True
         except ConflictError:  # the controller moved it meanwhile: look again
             session.refresh(job)
-    raise ConflictError(f"job {repo.display_id(job)} kept changing; try again", job_id=job.id)
+    raise ConflictError(f"job {job_dicts.display_id(job)} kept changing; try again", job_id=job.id)
 
 
 def _ended(job: JobRow) -> str:
-    return f"job {repo.display_id(job)} already {job.state}"
+    return f"job {job_dicts.display_id(job)} already {job.state}"
 
 
 def _cancel_result(job: JobRow, changed: bool, message: str) -> dict[str, Any]:

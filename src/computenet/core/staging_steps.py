@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from computenet.core import images, staging
+from computenet.core import images, staging, submission
 from computenet.errors import ComputeNetError, ConflictError
 from computenet.model import JobSpec, JobState
 from computenet.network import ClusterView
@@ -151,8 +151,6 @@ class StagingTasks:
 
     # ----- the steps ----------------------------------------------------
     async def _stage_in(self, job_id: int) -> None:
-        from computenet.core import placing
-
         ctrl = self.ctrl
         with ctrl.store.session() as s:
             job = repo.get_job(s, job_id)
@@ -187,7 +185,7 @@ class StagingTasks:
                     _fail(s, job, error, ctrl.clock.now())
                     return
             for attempt_id, _ in attempts:
-                await placing.submit_copy(ctrl, job_id, attempt_id)
+                await submission.submit_copy(ctrl, job_id, attempt_id)
         ctrl.wake()
 
     async def _stage_out(self, job_id: int) -> None:

@@ -1,5 +1,7 @@
 """Job repository: create, read, list and move jobs through their states.
 
+The job object these return as dicts is shaped in ``store/job_dicts.py``.
+
 Every state change goes through ``transition``: a compare-and-set on
 ``jobs.version`` plus an appended ``job_events`` row, in the caller's
 transaction. A lost race raises ``ConflictError`` and changes nothing.
@@ -17,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from computenet.errors import ConflictError, NotFoundError
 from computenet.model import JobSpec, JobState
-from computenet.model.spec import derived_sizes
+from computenet.store.job_dicts import (
+    ATTEMPT_FIELDS,
+    COLUMNS_OF,
+    JOB_FIELDS,
+    display_id,
+    job_to_dict,
+    summarize,
+)
 from computenet.store.tables import AttemptRow, JobEventRow, JobRow
 
 #: Reason of a job submitted with --hold; such jobs are not considered for placement.
@@ -203,7 +212,7 @@ def list_job_dicts(
     wanted = tuple(fields) if fields is not None else JOB_FIELDS
     names = {"id"}  # the caller's cursor
     for field in wanted:
-        names.update(_COLUMNS_OF.get(field, (field,)))
+        names.update(COLUMNS_OF.get(field, (field,)))
     columns = [c for c in _JOBS.columns if c.name in names]
     result = session.connection().execute(_job_query(select(*columns), **filters))
     keys = tuple(result.keys())
@@ -307,23 +316,6 @@ def attempts(session: Session, job_ids: Sequence[int]) -> dict[int, list[Attempt
 
 
 _ATTEMPTS = cast(Table, AttemptRow.__table__)
-#: the columns of ``attempt_to_dict``, in its order
-ATTEMPT_FIELDS = (
-    "number",
-    "cluster",
-    "partition",
-    "native_id",
-    "state",
-    "reason",
-    "exit_code",
-    "submit_time",
-    "start_time",
-    "end_time",
-    "predicted_start",
-    "predicted_end",
-    "node_list",
-    "usage",
-)
 _SELECT_ATTEMPTS = select(_ATTEMPTS.c.job_id, *(_ATTEMPTS.c[f] for f in ATTEMPT_FIELDS))
 
 
@@ -349,111 +341,3 @@ def latest_attempt(session: Session, job: JobRow) -> AttemptRow | None:
             AttemptRow.job_id == job.id, AttemptRow.number == job.attempt_count
         )
     )
-
-
-def display_id(job: Any) -> str:
-    if job.array_job_id is not None and job.array_task_id is not None:
-        return f"{job.array_job_id}_{job.array_task_id}"
-    return str(job.id)
-
-
-#: The keys of the ``summary`` column.
-SUMMARY_FIELDS = (
-    "notes",
-    "nodes",
-    "cpus",
-    "gpus",
-    "time_limit_s",
-    "mem_per_node_bytes",
-    "mem_per_cpu_bytes",
-    "workdir",
-    "account",
-    "command",
-)
-
-
-def summarize(spec: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a spec every job listing shows (the ``summary`` column)."""
-    sizes = derived_sizes(
-        *(
-            spec.get(k)
-            for k in (
-                "nodes",
-                "ntasks",
-                "ntasks_per_node",
-                "cpus_per_task",
-                "gpus",
-                "gpus_per_node",
-                "gpus_per_task",
-            )
-        )
-    )
-    return {
-        "notes": list(spec.get("ignored", ())),
-        "nodes": sizes.nodes,
-        "cpus": sizes.cpus,
-        "gpus": sizes.gpus,
-        "time_limit_s": spec.get("time_limit_s"),
-        "mem_per_node_bytes": spec.get("mem_per_node_bytes"),
-        "mem_per_cpu_bytes": spec.get("mem_per_cpu_bytes"),
-        "workdir": spec.get("workdir"),
-        "account": spec.get("account"),
-        "command": spec.get("command"),
-    }
-
-
-#: The keys of ``job_to_dict``, in order.
-JOB_FIELDS = (
-    "id",
-    "display_id",
-    "name",
-    "owner",
-    "project",
-    "state",
-    "reason",
-    "cluster",
-    "partition",
-    "exit_code",
-    "submit_time",
-    "start_time",
-    "end_time",
-    "array_job_id",
-    "array_task_id",
-    *SUMMARY_FIELDS,
-    "attempts",
-)
-
-
-#: Columns a field of ``job_to_dict`` is made from, where not its own.
-_COLUMNS_OF = {
-    "display_id": ("id", "array_job_id", "array_task_id"),
-    "attempts": ("id", "attempt_count"),
-    **{f: ("summary",) for f in SUMMARY_FIELDS},
-}
-
-
-def job_to_dict(job: Any, job_attempts: Sequence[AttemptRow] = ()) -> dict[str, Any]:
-    """The stable job object of the API and ``--json`` output (docs/cli.md)."""
-    return {
-        "id": job.id,
-        "display_id": display_id(job),
-        "name": job.name,
-        "owner": job.owner,
-        "project": job.project,
-        "state": job.state,
-        "reason": job.reason,
-        "cluster": job.cluster,
-        "partition": job.partition,
-        "exit_code": job.exit_code,
-        "submit_time": job.submit_time,
-        "start_time": job.start_time,
-        "end_time": job.end_time,
-        "array_job_id": job.array_job_id,
-        "array_task_id": job.array_task_id,
-        **job.summary,
-        "attempts": [attempt_to_dict(a) for a in job_attempts],
-    }
-
-
-def attempt_to_dict(a: AttemptRow) -> dict[str, Any]:
-    return {field: getattr(a, field) for field in ATTEMPT_FIELDS}

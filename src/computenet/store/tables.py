@@ -39,7 +39,7 @@ class JobRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     spec: Mapped[dict[str, object]] = mapped_column(JSON)
     # The request's sizes and notes, kept beside the full spec so that listing
-    # thousands of jobs does not decode every spec (see store.jobs.summarize).
+    # thousands of jobs does not decode every spec (see store.job_dicts.summarize).
     summary: Mapped[dict[str, object]] = mapped_column(JSON)
     submit_time: Mapped[float] = mapped_column(Float)
     start_time: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,34 +13,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from computenet.config import ClusterConfig, Settings
-from tests.support.live import TOKEN, LiveServer
+from computenet.config import ClusterConfig
+from tests.support.dev_slurm import dev_slurm
+from tests.support.live import LiveServer, live_settings
+from tests.support.sshd import need
 from tests.unit.api.test_apps_api import wait_figures
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[3]
-DEV_SLURM = REPO / "scripts" / "dev-slurm"
 
 
 @pytest.fixture(scope="module")
 def slurm_conf() -> Iterator[str]:
-    if shutil.which("slurmctld") is None and not Path("/usr/sbin/slurmctld").exists():
-        pytest.skip("Slurm is not installed")
-    root = Path(tempfile.mkdtemp(prefix="cn-it-apps-"))
-    try:
-        out = subprocess.run(
-            [str(DEV_SLURM), "start", "--dir", str(root), "--clusters", "1", "--prefix", "capp",
-             "--nodes", "1", "--cpus", "2", "--json"],
-            capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-        if out.returncode != 0:
-            pytest.fail(f"scripts/dev-slurm start failed: {out.stderr.strip()}")
-        (conf,) = json.loads(out.stdout)["clusters"].values()
+    need("slurmctld")
+    args = ("--clusters", "1", "--prefix", "capp", "--nodes", "1", "--cpus", "2", "--json")
+    with dev_slurm("cn-it-apps-", *args) as (_, out):
+        (conf,) = json.loads(out)["clusters"].values()
         yield conf
-    finally:
-        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_lammps_on_slurm_under_its_network_name(slurm_conf: str, tmp_path: Path) -> None:
@@ -57,19 +45,10 @@ def test_lammps_on_slurm_under_its_network_name(slurm_conf: str, tmp_path: Path)
     # the job is told which cluster it is on.
     shipped["install"] = {"site-hpc": {"path": "/usr/bin", "check": ["lmp"]}}
     (site / "lammps.yaml").write_text(yaml.safe_dump(shipped))
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        state_dir=tmp_path / "state",
-        token=TOKEN,
-        user="admin",
-        controller_interval_s=0.2,
-        apps_dir=site,
-        clusters=[
-            ClusterConfig(
-                name="site-hpc", kind="slurm", slurm_conf=slurm_conf, price_per_core_hour=0.02
-            )
-        ],
+    cluster = ClusterConfig(
+        name="site-hpc", kind="slurm", slurm_conf=slurm_conf, price_per_core_hour=0.02
     )
+    settings = live_settings(tmp_path, [cluster], controller_interval_s=0.2, apps_dir=site)
     server = LiveServer(Runtime(settings))
     try:
         with server.client() as client:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,11 +15,10 @@ from computenet.config import ClusterConfig
 from computenet.containers import ImageStore
 from computenet.errors import ClusterError
 from computenet.model import AttemptRequest, JobSpec, Mount
+from tests.support.dev_slurm import dev_slurm
+from tests.support.sshd import need
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-REPO = Path(__file__).resolve().parents[3]
-DEV_SLURM = REPO / "scripts" / "dev-slurm"
 
 
 @pytest.fixture
@@ -32,22 +28,11 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 def slurm_conf() -> Iterator[str]:
-    if shutil.which("slurmctld") is None and not Path("/usr/sbin/slurmctld").exists():
-        pytest.skip("Slurm is not installed")
-    root = Path(tempfile.mkdtemp(prefix="cn-it-containers-"))
-    try:
-        out = subprocess.run(
-            [str(DEV_SLURM), "start", "--dir", str(root), "--clusters", "1", "--prefix", "cbox",
-             "--nodes", "1", "--cpus", "2", "--json"],
-            capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-        if out.returncode != 0:
-            pytest.fail(f"scripts/dev-slurm start failed: {out.stderr.strip()}")
-        (conf,) = json.loads(out.stdout)["clusters"].values()
+    need("slurmctld")
+    args = ("--clusters", "1", "--prefix", "cbox", "--nodes", "1", "--cpus", "2", "--json")
+    with dev_slurm("cn-it-containers-", *args) as (_, out):
+        (conf,) = json.loads(out)["clusters"].values()
         yield conf
-    finally:
-        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def cluster(slurm_conf: str, store: ImageStore, roots: tuple[str, ...] = ()) -> SlurmCluster:

@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
 import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.dev_slurm import dev_slurm, restart_dev_slurm, stop_slurmctld
 from tests.support.sshd import SshLogin, need, running_sshd
-
-REPO = Path(__file__).resolve().parents[3]
-DEV_SLURM = REPO / "scripts" / "dev-slurm"
 
 pytestmark = pytest.mark.integration
 
@@ -36,11 +30,7 @@ class SlurmPair:
     confs: dict[str, str]  # cluster name -> SLURM_CONF
 
     def stop_slurmctld(self, name: str) -> None:
-        pid = int((self.root / name / "slurmctld.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        stop_slurmctld(self.root, name)
 
     def start_slurmctld(self, name: str) -> None:
         conf = self.confs[name]
@@ -53,43 +43,16 @@ class SlurmPair:
         )
 
     def restart(self) -> None:
-        """Start whatever is not running (dev-slurm is idempotent)."""
-        subprocess.run(
-            [str(DEV_SLURM), "start", "--dir", str(self.root)],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+        """Start whatever is not running."""
+        restart_dev_slurm(self.root)
 
 
 @pytest.fixture(scope="session")
 def slurm_pair() -> Iterator[SlurmPair]:
     need("slurmctld")
-    root = Path(tempfile.mkdtemp(prefix="cn-it-network-"))
-    try:
-        out = subprocess.run(
-            [
-                str(DEV_SLURM),
-                "start",
-                "--dir",
-                str(root),
-                "--clusters",
-                "2",
-                "--prefix",
-                "nw",
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if out.returncode != 0:
-            pytest.fail(f"scripts/dev-slurm start failed: {out.stderr.strip()}")
-        yield SlurmPair(root, json.loads(out.stdout)["clusters"])
-    finally:
-        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+    args = ("--clusters", "2", "--prefix", "nw", "--json")
+    with dev_slurm("cn-it-network-", *args) as (root, out):
+        yield SlurmPair(root, json.loads(out)["clusters"])
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ Needs Debian's ``prometheus`` package (``apt-get install -y
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,15 +19,10 @@ import pytest
 from computenet.config import ClusterConfig, PartitionConfig, Settings
 from computenet.core.runtime import Runtime
 from tests.support.live import TOKEN, LiveServer
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 PROMETHEUS = shutil.which("prometheus")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -60,7 +54,7 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer
 def prometheus(tmp_path: Path, live: LiveServer) -> Iterator[str]:
     if PROMETHEUS is None:
         pytest.skip("prometheus is not installed (apt-get install prometheus)")
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "prometheus.yml"
     config.write_text(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"

@@ -12,10 +12,7 @@ node is powered down again.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.slurm.conftest import DEV_SLURM
+from tests.support.dev_slurm import dev_slurm
 from tests.support.live import TOKEN
 from tests.support.sshd import need
 
@@ -35,37 +32,10 @@ SUSPEND_TIME_S = 5
 @pytest.fixture(scope="module")
 def cloud_cluster() -> Iterator[tuple[Path, str]]:
     need("slurmctld")
-    root = Path(tempfile.mkdtemp(prefix="cn-it-pool-"))
-    try:
-        out = subprocess.run(
-            [
-                sys.executable,
-                str(DEV_SLURM),
-                "start",
-                "--dir",
-                str(root),
-                "--prefix",
-                "pl",
-                "--nodes",
-                "1",
-                "--cloud-nodes",
-                "2",
-                "--suspend-time",
-                str(SUSPEND_TIME_S),
-                "--resume-timeout",
-                "60",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if out.returncode != 0:
-            pytest.fail(f"scripts/dev-slurm start failed: {out.stderr.strip()}")
-        yield root, out.stdout.strip().splitlines()[0]
-    finally:
-        subprocess.run([str(DEV_SLURM), "stop", "--dir", str(root)], timeout=120, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+    args = ("--prefix", "pl", "--nodes", "1", "--cloud-nodes", "2")
+    timing = ("--suspend-time", str(SUSPEND_TIME_S), "--resume-timeout", "60")
+    with dev_slurm("cn-it-pool-", *args, *timing) as (root, out):
+        yield root, out.strip().splitlines()[0]
 
 
 def sinfo(conf: str, node: str) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from computenet.client import Client
-from computenet.config import ClusterConfig, PartitionConfig, Settings
-from tests.support.live import TOKEN, LiveServer
+from tests.support.clusters import embedded_here
+from tests.support.live import LiveServer, live_settings
 
 pytestmark = pytest.mark.integration
 
@@ -50,30 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from computenet.core.runtime import Runtime
 
     root = tmp_path_factory.mktemp("portal")
-    settings = Settings(
-        data_dir=root / "data",
-        state_dir=root / "state",
-        token=TOKEN,
-        user="admin",
-        controller_interval_s=0.1,
-        clusters=[
-            ClusterConfig(
-                name="here",
-                kind="embedded",
-                partitions=[
-                    PartitionConfig(
-                        name="cpu",
-                        nodes=1,
-                        cores=2,
-                        mem_bytes=4 * 2**30,
-                        default=True,
-                        price_per_core_hour=0.04,
-                    )
-                ],
-            )
-        ],
-    )
-    live = LiveServer(Runtime(settings))
+    live = LiveServer(Runtime(live_settings(root, [embedded_here()])))
     tokens: dict[str, str] = {}
     with live.client() as admin:
         for name, project in (("alice", "chem"), ("bob", "phys")):

@@ -12,15 +12,13 @@ from computenet.core.controller import tag_for
 from computenet.core.runtime import Runtime
 from computenet.model import (
     ArraySpec,
-    AttemptRequest,
     Dependency,
     DependencyType,
     JobSpec,
     JobState,
 )
 from computenet.store import jobs as repo
-from computenet.store.tables import AttemptRow
-from tests.support.runtime import fake, submit
+from tests.support.runtime import fake, reach_cluster, submit, write_unsent_attempt
 
 
 def state(rt: Runtime, job_id: int) -> str:
@@ -72,27 +70,8 @@ async def test_crash_after_submission_adopts_instead_of_resubmitting(runtime: Ru
     spec = JobSpec(name="once", command="sleep 1000", time_limit_s=3600)
     (job_id,) = submit(runtime, spec)
     alpha = fake(runtime, "alpha")
-    tag = tag_for(runtime.network_id, job_id, 1)
-    with runtime.store.session() as s:
-        job = repo.get_job(s, job_id)
-        s.add(
-            AttemptRow(
-                job_id=job_id,
-                number=1,
-                cluster="alpha",
-                partition="cpu",
-                tag=tag,
-                native_id=None,
-                state="PENDING",
-                submit_time=runtime.clock.now(),
-            )
-        )
-        repo.update_fields(s, job, now=runtime.clock.now(), attempt_count=1, cluster="alpha")
-    native = await alpha.submit(
-        AttemptRequest(
-            tag=tag, job_id=str(job_id), attempt=1, spec=spec, partition="cpu", owner="alice"
-        )
-    )
+    write_unsent_attempt(runtime, job_id, 1, "alpha", "cpu")
+    native = await reach_cluster(runtime, job_id, 1, "alpha", "cpu", spec)
     await runtime.controller.step()
     assert len(alpha.submitted) == 1, "the job was submitted twice"
     assert fake(runtime, "beta").submitted == []
@@ -103,21 +82,7 @@ async def test_crash_after_submission_adopts_instead_of_resubmitting(runtime: Ru
 
 async def test_crash_before_submission_submits_exactly_once(runtime: Runtime) -> None:
     (job_id,) = submit(runtime, JobSpec(name="x", command="sleep 1000", time_limit_s=3600))
-    with runtime.store.session() as s:
-        job = repo.get_job(s, job_id)
-        s.add(
-            AttemptRow(
-                job_id=job_id,
-                number=1,
-                cluster="beta",
-                partition="cheap",
-                tag=tag_for(runtime.network_id, job_id, 1),
-                native_id=None,
-                state="PENDING",
-                submit_time=runtime.clock.now(),
-            )
-        )
-        repo.update_fields(s, job, now=runtime.clock.now(), attempt_count=1, cluster="beta")
+    write_unsent_attempt(runtime, job_id, 1, "beta", "cheap")
     await runtime.controller.step()
     await runtime.controller.step()
     expected = tag_for(runtime.network_id, job_id, 1)

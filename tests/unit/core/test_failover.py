@@ -14,11 +14,17 @@ from computenet.config import Settings
 from computenet.core.controller import tag_for
 from computenet.core.runtime import Runtime
 from computenet.errors import ClusterUnavailable
-from computenet.model import AttemptRequest, ClusterHealth, JobSpec, JobState
+from computenet.model import ClusterHealth, JobSpec, JobState
 from computenet.store import jobs as repo
-from computenet.store.tables import AttemptRow
 from tests.support.clusters import fake_configs
-from tests.support.runtime import fake, fake_runtime
+from tests.support.runtime import (
+    attempts,
+    fake,
+    fake_runtime,
+    job,
+    reach_cluster,
+    write_unsent_attempt,
+)
 
 
 @pytest.fixture
@@ -33,18 +39,8 @@ def submit(rt: Runtime, spec: JobSpec) -> int:
         return repo.create_jobs(s, [repo.NewJob(spec, "alice", "proj")], rt.clock.now())[0].id
 
 
-def attempts(rt: Runtime, job_id: int) -> list[AttemptRow]:
-    with rt.store.session() as s:
-        return repo.attempts(s, [job_id])[job_id]
-
-
-def job(rt: Runtime, job_id: int) -> repo.JobRow:
-    with rt.store.session() as s:
-        return repo.get_job(s, job_id)
-
-
 def native_state(cluster: FakeCluster, native: str) -> JobState:
-    return cluster._jobs[native].state
+    return cluster.queue.jobs[native].state
 
 
 async def take_down(rt: Runtime, clock: FakeClock, name: str) -> None:
@@ -228,32 +224,9 @@ async def test_new_copy_that_started_first_wins_over_a_late_old_one(
 # ----- crash cases ----------------------------------------------------------------------
 async def _unconfirmed_on_alpha(rt: Runtime, *, reached: bool) -> int:
     job_id = submit(rt, SPEC)
-    with rt.store.session() as s:
-        row = repo.get_job(s, job_id)
-        s.add(
-            AttemptRow(
-                job_id=job_id,
-                number=1,
-                cluster="alpha",
-                partition="cpu",
-                tag=tag_for(rt.network_id, job_id, 1),
-                native_id=None,
-                state="PENDING",
-                submit_time=rt.clock.now(),
-            )
-        )
-        repo.update_fields(s, row, now=rt.clock.now(), attempt_count=1, cluster="alpha")
+    write_unsent_attempt(rt, job_id, 1, "alpha", "cpu")
     if reached:
-        await fake(rt, "alpha").submit(
-            AttemptRequest(
-                tag=tag_for(rt.network_id, job_id, 1),
-                job_id=str(job_id),
-                attempt=1,
-                spec=SPEC,
-                partition="cpu",
-                owner="alice",
-            )
-        )
+        await reach_cluster(rt, job_id, 1, "alpha", "cpu", SPEC)
     return job_id
 
 

@@ -14,11 +14,18 @@ from computenet.config import ClusterConfig, PartitionConfig
 from computenet.core.controller import tag_for
 from computenet.core.runtime import Runtime
 from computenet.core.service import Principal, request_cancel
-from computenet.model import AttemptRequest, JobSpec, JobState
+from computenet.model import JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
 from tests.support.clusters import fake_configs
-from tests.support.runtime import fake, fake_runtime
+from tests.support.runtime import (
+    attempts,
+    fake,
+    fake_runtime,
+    job,
+    reach_cluster,
+    write_unsent_attempt,
+)
 
 SPEC = JobSpec(name="h", command="sleep 100", time_limit_s=600, cpus_per_task=2, hedge=2)
 
@@ -43,19 +50,9 @@ def submit(rt: Runtime, spec: JobSpec = SPEC) -> int:
         return repo.create_jobs(s, [repo.NewJob(spec, "alice", "proj")], rt.clock.now())[0].id
 
 
-def attempts(rt: Runtime, job_id: int) -> list[AttemptRow]:
-    with rt.store.session() as s:
-        return repo.attempts(s, [job_id])[job_id]
-
-
-def job(rt: Runtime, job_id: int) -> repo.JobRow:
-    with rt.store.session() as s:
-        return repo.get_job(s, job_id)
-
-
 def state_at(rt: Runtime, a: AttemptRow) -> JobState:
     assert a.native_id is not None
-    return fake(rt, a.cluster)._jobs[a.native_id].state
+    return fake(rt, a.cluster).queue.jobs[a.native_id].state
 
 
 async def test_hedge_submits_to_the_k_best_clusters_with_distinct_tags(rt: Runtime) -> None:
@@ -152,33 +149,9 @@ async def test_crash_between_two_copies_submits_the_second_once(rt: Runtime) -> 
     """Both attempt rows were written, the first copy was confirmed, the
     second reached its cluster but the server died before recording it."""
     job_id = submit(rt)
-    now = rt.clock.now()
-    with rt.store.session() as s:
-        row = repo.get_job(s, job_id)
-        for number, cluster, part in ((1, "alpha", "cpu"), (2, "beta", "cheap")):
-            s.add(
-                AttemptRow(
-                    job_id=job_id,
-                    number=number,
-                    cluster=cluster,
-                    partition=part,
-                    tag=tag_for(rt.network_id, job_id, number),
-                    native_id=None,
-                    state="PENDING",
-                    submit_time=now,
-                )
-            )
-        repo.update_fields(s, row, now=now, attempt_count=1, cluster="alpha")
-    await fake(rt, "beta").submit(
-        AttemptRequest(
-            tag=tag_for(rt.network_id, job_id, 2),
-            job_id=str(job_id),
-            attempt=2,
-            spec=SPEC,
-            partition="cheap",
-            owner="alice",
-        )
-    )
+    write_unsent_attempt(rt, job_id, 1, "alpha", "cpu")
+    write_unsent_attempt(rt, job_id, 2, "beta", "cheap", current=False)
+    await reach_cluster(rt, job_id, 2, "beta", "cheap", SPEC)
     await rt.controller.step()
     await rt.controller.step()
     assert [r.tag for r in fake(rt, "alpha").submitted] == [tag_for(rt.network_id, job_id, 1)]
@@ -195,7 +168,7 @@ async def test_crash_before_the_second_copy_reached_its_cluster_submits_it(rt: R
         row = s.get(AttemptRow, second.id)
         assert row is not None
         row.native_id, row.state = None, "PENDING"
-    fake(rt, second.cluster)._jobs.clear()
+    fake(rt, second.cluster).queue.jobs.clear()
     fake(rt, second.cluster).submitted.clear()
     await rt.controller.step()
     expected = tag_for(rt.network_id, job_id, 2)

@@ -18,7 +18,7 @@ from computenet.model import ClusterHealth, JobSpec, JobState
 from computenet.store import jobs as repo
 from computenet.store.tables import AttemptRow
 from tests.support.clusters import fake_configs
-from tests.support.runtime import fake, fake_runtime, submit
+from tests.support.runtime import attempts, fake, fake_runtime, job, submit
 
 GRACE_S = 600.0
 SPEC = JobSpec(name="r", command="sleep 1000", time_limit_s=3600)
@@ -29,16 +29,6 @@ async def rt(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
     async with fake_runtime(tmp_path, clock, fake_configs(), auto=False) as runtime:
         runtime.settings.lost_cluster_grace_s = GRACE_S
         yield runtime
-
-
-def attempts(rt: Runtime, job_id: int) -> list[AttemptRow]:
-    with rt.store.session() as s:
-        return repo.attempts(s, [job_id])[job_id]
-
-
-def job(rt: Runtime, job_id: int) -> repo.JobRow:
-    with rt.store.session() as s:
-        return repo.get_job(s, job_id)
 
 
 def events(rt: Runtime, job_id: int) -> list[tuple[str | None, str, str | None]]:
@@ -123,7 +113,7 @@ async def test_lost_copy_still_running_on_return_is_cancelled_there(
     await down_for(rt, clock, "alpha", GRACE_S + 60)
     await bring_back(rt, clock, "alpha")
     alpha = fake(rt, "alpha")
-    assert alpha._jobs[native].state is JobState.CANCELLED
+    assert alpha.queue.jobs[native].state is JobState.CANCELLED
     first, second = attempts(rt, job_id)
     assert first.state == "NODE_FAIL"
     assert (first.reason or "").endswith(
@@ -176,7 +166,7 @@ async def test_cancel_asked_on_a_lost_cluster_ends_the_job_cancelled(
     assert row.state == "CANCELLED"
     assert [a.state for a in attempts(rt, job_id)] == ["NODE_FAIL"]
     await bring_back(rt, clock, "alpha")
-    assert fake(rt, "alpha")._jobs[native].state is JobState.CANCELLED
+    assert fake(rt, "alpha").queue.jobs[native].state is JobState.CANCELLED
 
 
 async def test_a_restart_counts_the_grace_again_late_never_early(

@@ -22,6 +22,32 @@ def submit(rt: Runtime, spec: JobSpec) -> int:
         return row.id
 
 
+def local(path: str, dest: str) -> Staging:
+    """``path`` on the local site, as ``dest`` in the job's working directory."""
+    return Staging(site="local", path=path, dest=dest)
+
+
+def staged_job(
+    rt: Runtime,
+    workdir: Path,
+    command: str,
+    *,
+    name: str,
+    inputs: tuple[Staging, ...] = (),
+    outputs: tuple[Staging, ...] = (),
+) -> int:
+    """Submit a job of a minute at most in ``workdir`` that stages these files."""
+    spec = JobSpec(
+        name=name,
+        command=command,
+        time_limit_s=60,
+        workdir=str(workdir),
+        inputs=inputs,
+        outputs=outputs,
+    )
+    return submit(rt, spec)
+
+
 def job_row(rt: Runtime, job_id: int) -> tuple[str, str | None, str | None]:
     with rt.store.session() as s:
         job = repo.get_job(s, job_id)
@@ -53,14 +79,9 @@ def source(tmp_path: Path) -> Path:
 async def test_input_arrives_before_the_job_is_queued(
     runtime: Runtime, workdir: Path, source: Path
 ) -> None:
-    spec = JobSpec(
-        name="in",
-        command="sleep 10",
-        time_limit_s=60,
-        workdir=str(workdir),
-        inputs=(Staging(site="local", path=str(source), dest="in.dat"),),
+    job_id = staged_job(
+        runtime, workdir, "sleep 10", name="in", inputs=(local(str(source), "in.dat"),)
     )
-    job_id = submit(runtime, spec)
     await runtime.controller.step()
     state, reason, _ = job_row(runtime, job_id)
     assert (state, reason) == ("STAGING_IN", "staging 1 input to local")
@@ -84,14 +105,9 @@ async def test_output_comes_back_after_the_job_ends(
     code: str,
 ) -> None:
     dest = tmp_path / "results" / "out.dat"
-    spec = JobSpec(
-        name="out",
-        command=f"sleep 10; {command}",
-        time_limit_s=60,
-        workdir=str(workdir),
-        outputs=(Staging(site="local", path=str(dest), dest="out.dat"),),
+    job_id = staged_job(
+        runtime, workdir, f"sleep 10; {command}", name="out", outputs=(local(str(dest), "out.dat"),)
     )
-    job_id = submit(runtime, spec)
     await runtime.controller.step()
     await runtime.controller.step()
     assert job_row(runtime, job_id)[0] == "RUNNING"
@@ -114,14 +130,13 @@ async def test_output_comes_back_after_the_job_ends(
 async def test_missing_output_keeps_the_end_state_and_says_why(
     runtime: Runtime, clock: FakeClock, tmp_path: Path, workdir: Path
 ) -> None:
-    spec = JobSpec(
+    job_id = staged_job(
+        runtime,
+        workdir,
+        "sleep 5",
         name="out",
-        command="sleep 5",
-        time_limit_s=60,
-        workdir=str(workdir),
-        outputs=(Staging(site="local", path=str(tmp_path / "o.dat"), dest="never.dat"),),
+        outputs=(local(str(tmp_path / "o.dat"), "never.dat"),),
     )
-    job_id = submit(runtime, spec)
     await runtime.controller.step()
     await runtime.controller.step()
     clock.advance(6)
@@ -135,14 +150,9 @@ async def test_missing_output_keeps_the_end_state_and_says_why(
 async def test_missing_input_fails_the_job_and_never_submits(
     runtime: Runtime, tmp_path: Path, workdir: Path
 ) -> None:
-    spec = JobSpec(
-        name="in",
-        command="true",
-        time_limit_s=60,
-        workdir=str(workdir),
-        inputs=(Staging(site="local", path=str(tmp_path / "absent.dat"), dest="in.dat"),),
+    job_id = staged_job(
+        runtime, workdir, "true", name="in", inputs=(local(str(tmp_path / "absent.dat"), "in.dat"),)
     )
-    job_id = submit(runtime, spec)
     await runtime.controller.step()
     await runtime.controller.staging.wait()
     state, reason, _ = job_row(runtime, job_id)
@@ -158,14 +168,9 @@ async def test_missing_input_fails_the_job_and_never_submits(
 async def test_a_restart_during_stage_in_resumes(
     runtime: Runtime, clock: FakeClock, workdir: Path, source: Path
 ) -> None:
-    spec = JobSpec(
-        name="in",
-        command="sleep 10",
-        time_limit_s=60,
-        workdir=str(workdir),
-        inputs=(Staging(site="local", path=str(source), dest="in.dat"),),
+    job_id = staged_job(
+        runtime, workdir, "sleep 10", name="in", inputs=(local(str(source), "in.dat"),)
     )
-    job_id = submit(runtime, spec)
     await runtime.controller.step()
     await runtime.controller.staging.stop()  # the server goes down mid-copy
     assert job_row(runtime, job_id)[0] == "STAGING_IN"
@@ -191,7 +196,7 @@ def test_broker_sees_a_link_only_where_the_data_is_elsewhere(
         ClusterView(info=alpha, snapshot=None),
         ClusterView(info=replace(beta, site="hpc"), snapshot=None),
     ]
-    spec = JobSpec(inputs=(Staging(site="local", path=str(source), dest="in.dat"),))
+    spec = JobSpec(inputs=(local(str(source), "in.dat"),))
     out, size = views_for(runtime.controller, spec, views)
     assert size == 100_000
     links = {v.name: v.bandwidth_bytes_per_s for v in out}

@@ -19,8 +19,8 @@ from computenet.core.runtime import Runtime
 from computenet.core.service import Principal, SubmitInput
 from computenet.errors import ForbiddenError, LimitError, NotFoundError, SpecError, StoreError
 from computenet.model import JobSpec, JobState
+from computenet.store import job_dicts, projects
 from computenet.store import jobs as repo
-from computenet.store import projects
 
 router = APIRouter(tags=["jobs"])
 
@@ -324,10 +324,10 @@ def _wanted_fields(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
     wanted = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
-    unknown = [f for f in wanted if f not in repo.JOB_FIELDS]
+    unknown = [f for f in wanted if f not in job_dicts.JOB_FIELDS]
     if unknown or not wanted:
         raise SpecError(
-            f"unknown job field {unknown[0]!r}; known: {', '.join(repo.JOB_FIELDS)}"
+            f"unknown job field {unknown[0]!r}; known: {', '.join(job_dicts.JOB_FIELDS)}"
             if unknown
             else "fields names no field"
         )
@@ -345,7 +345,7 @@ def show(
     try:
         with runtime.store.session() as session:
             job = granted.job(session, job_id)
-            body = repo.job_to_dict(job, repo.attempts(session, [job.id])[job.id])
+            body = job_dicts.job_to_dict(job, repo.attempts(session, [job.id])[job.id])
             body["spec"] = job.spec
             if job.spec.get("catalogue"):  # a catalogue run: its performance figures
                 from computenet.store import app_figures

@@ -1,20 +1,17 @@
 """EmbeddedCluster: a resource manager inside the server process for this machine.
 
 Jobs run under detached per-job supervisors (``supervisor.py``); this class
-keeps the queue, the virtual nodes and the records. A scheduling thread
-starts jobs (queue policy from ``scheduling/``, match policy from
-``allocator``) and notices a supervisor's exit at once through its pidfd, so
-a finished job frees its CPUs within milliseconds. Adapter methods may be
-called from any event loop or thread: they take a lock, never block on jobs.
+keeps the queue, the virtual nodes and the records. Its scheduling thread
+(``dispatcher.py``) starts jobs and collects them as they end. Adapter
+methods may be called from any event loop or thread: they take a lock,
+never block on jobs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
-import selectors
 import signal
 import threading
 from collections.abc import Sequence
@@ -33,12 +30,12 @@ from computenet.clusters.embedded.admission import (
     shape_of,
     time_limit_of,
 )
-from computenet.clusters.embedded.allocator import NodePool
+from computenet.clusters.embedded.dispatcher import Dispatcher
 from computenet.clusters.embedded.host_cpu import host_cpu, with_host_peak
 from computenet.clusters.embedded.records import Job, JobFiles
 from computenet.clusters.embedded.recovery import recover
-from computenet.clusters.embedded.runner import LaunchSettings, launch_job, outcome_of
-from computenet.clusters.embedded.views import UNLIMITED_S, snapshot_of, status_of, usage_of
+from computenet.clusters.embedded.runner import LaunchSettings
+from computenet.clusters.embedded.views import snapshot_of, status_of, usage_of
 from computenet.config import ClusterConfig
 from computenet.containers.runtime import bwrap_path
 from computenet.containers.store import ImageStore
@@ -57,9 +54,7 @@ from computenet.model import (
     Snapshot,
     Usage,
 )
-from computenet.scheduling import QueuedJob, RunningJob, get_policy
-
-log = logging.getLogger(__name__)
+from computenet.scheduling import get_policy
 
 
 class EmbeddedCluster(ClusterAdapter):
@@ -81,7 +76,7 @@ class EmbeddedCluster(ClusterAdapter):
         self._config = config
         self._clock = clock or SystemClock()
         try:
-            self._policy = get_policy(config.scheduler)
+            policy = get_policy(config.scheduler)
         except ValueError as exc:
             raise ConfigError(f"cluster {config.name}: {exc}") from exc
         self._files = JobFiles(Path(state_dir))
@@ -95,19 +90,13 @@ class EmbeddedCluster(ClusterAdapter):
             mount_roots=mount_roots,
             max_output_bytes=config.max_output_bytes,
         )
-        self._check_interval_s = check_interval_s
         self._gpu_models = detect_gpus()
         self._pools, self._first_cpu = build_pools(config, len(self._gpu_models))
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._by_tag: dict[str, str] = {}
-        self._reasons: dict[str, str] = {}
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
-        self._watched: dict[str, int] = {}  # native id -> pidfd
+        self._reasons: dict[str, str] = {}  # native id -> why it is still queued
+        self._dispatcher = Dispatcher(self, policy, check_interval_s)
         jobs, self._requests = recover(self._files, self._pools)
         for job in jobs:
             self._jobs[job.native_id] = job
@@ -116,41 +105,13 @@ class EmbeddedCluster(ClusterAdapter):
 
     # ----- lifecycle -----------------------------------------------------
     async def start(self) -> None:
-        self._ensure_started()
+        self._dispatcher.start()
 
     async def close(self) -> None:
-        thread = self._thread
-        if thread is None:
+        if not self._dispatcher.stop():
             return
-        self._stop.set()
-        self._wake()
-        thread.join()
-        self._thread = None
         with self._lock:
             self._files.save_next_id(self._next_id)
-            for fd in self._watched.values():
-                self._selector.unregister(fd)
-                os.close(fd)
-            self._watched.clear()
-
-    def _ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is not None:
-                return
-            launcher.install_srun(self._files.bin)
-            launcher.install_container_exec(self._files.bin)
-            self._stop.clear()
-            for job in self._jobs.values():
-                if job.state is JobState.RUNNING:
-                    self._watch(job)
-            self._thread = threading.Thread(
-                target=self._run, name=f"cluster-{self.name}", daemon=True
-            )
-            self._thread.start()
-
-    def _wake(self) -> None:
-        with contextlib.suppress(BlockingIOError):  # full pipe: already awake
-            os.write(self._wake_w, b"x")
 
     # ----- the adapter ---------------------------------------------------
     async def info(self) -> ClusterInfo:
@@ -196,7 +157,7 @@ class EmbeddedCluster(ClusterAdapter):
         script = script_of(spec)
         if spec.container_image and self._settings.image_root is not None:
             await self._unpack(spec.container_image)
-        self._ensure_started()
+        self._dispatcher.start()
         with self._lock:
             known = self._by_tag.get(request.tag)
             if known is not None:
@@ -230,7 +191,7 @@ class EmbeddedCluster(ClusterAdapter):
             self._jobs[native_id] = job
             self._by_tag[request.tag] = native_id
             self._requests[native_id] = stored
-        self._wake()
+        self._dispatcher.wake()
         return native_id
 
     def _claim_id(self) -> str:
@@ -278,7 +239,7 @@ class EmbeddedCluster(ClusterAdapter):
                     end_time=now,
                     reason="cancelled while pending",
                 )
-                self._wake()
+                self._dispatcher.wake()
                 return
             self._jobs[native_id] = replace(job, cancel_requested=True)
             if launcher.is_same_process(job.supervisor_pid, job.supervisor_ticks):
@@ -286,7 +247,7 @@ class EmbeddedCluster(ClusterAdapter):
                 # if it ended meanwhile, the thread collects its status
                 with contextlib.suppress(OSError):
                     os.kill(job.supervisor_pid, signal.SIGTERM)
-        self._wake()
+        self._dispatcher.wake()
 
     async def output(
         self, native_id: str, stream: str = "stdout", offset: int = 0, limit: int = 1 << 20
@@ -331,131 +292,3 @@ class EmbeddedCluster(ClusterAdapter):
         if job is None:
             raise NotFoundError(f"cluster {self.name} has no job {native_id}")
         return job
-
-    # ----- the scheduling thread -----------------------------------------
-    def _run(self) -> None:
-        last_check = 0.0
-        while not self._stop.is_set():
-            try:
-                self._schedule()
-            except Exception:  # one bad job must not stop the cluster
-                log.exception("cluster %s: scheduling pass failed", self.name)
-            events = self._selector.select(timeout=self._check_interval_s)
-            ended: list[str] = []
-            for key, _mask in events:
-                if key.data is None:
-                    try:
-                        while os.read(self._wake_r, 4096):
-                            pass
-                    except BlockingIOError:
-                        pass
-                else:
-                    ended.append(key.data)
-            now = self._clock.now()
-            if now - last_check >= self._check_interval_s:
-                last_check = now
-                ended.extend(self._lost_supervisors())
-            for nid in ended:
-                self._collect(nid)
-
-    def _schedule(self) -> None:
-        with self._lock:
-            now = self._clock.now()
-            queued = sorted(
-                (j for j in self._jobs.values() if j.state is JobState.QUEUED),
-                key=lambda j: j.sort_key,
-            )
-            for part_name, pool in self._pools.items():
-                pending = [j for j in queued if j.partition == part_name]
-                while pending:
-                    started = self._schedule_partition(pool, pending, now)
-                    pending = [
-                        j for j in pending if self._jobs[j.native_id].state is JobState.QUEUED
-                    ]
-                    if not started:
-                        break
-                for i, job in enumerate(pending):
-                    self._reasons[job.native_id] = "Resources" if i == 0 else "Priority"
-
-    def _schedule_partition(self, pool: NodePool, pending: list[Job], now: float) -> int:
-        running = [
-            RunningJob(
-                j.native_id,
-                j.allocation.cpus,
-                (j.start_time or now) + (j.time_limit_s or UNLIMITED_S),
-            )
-            for j in self._jobs.values()
-            if j.state is JobState.RUNNING
-            and j.partition == pending[0].partition
-            and j.allocation is not None
-        ]
-        by_id = {j.native_id: j for j in pending}
-        queue = [
-            QueuedJob(j.native_id, j.procs, float(j.time_limit_s or UNLIMITED_S), j.submit_time)
-            for j in pending
-        ]
-        chosen = self._policy.select(
-            queue,
-            running,
-            pool.total_cpus,
-            now,
-            fits=lambda q: pool.plan(by_id[str(q.id)].shape) is not None,
-        )
-        started = 0
-        for nid in chosen:
-            job = by_id[str(nid)]
-            allocation = pool.plan(job.shape)
-            if allocation is None:
-                continue  # an earlier pick this round took its room
-            pool.take(allocation)
-            self._reasons.pop(job.native_id, None)
-            request = self._requests.pop(job.native_id, None)
-            if request is None:
-                request = self._files.read_request(job.native_id) or {}
-            job = launch_job(
-                self._files, self._settings, job, request, allocation, self._first_cpu, now
-            )
-            self._jobs[job.native_id] = job
-            if job.state.terminal:
-                pool.release(allocation)
-            else:
-                self._watch(job)
-                started += 1
-        return started
-
-    def _watch(self, job: Job) -> None:
-        if job.supervisor_pid is None or job.native_id in self._watched:
-            return
-        try:
-            fd = os.pidfd_open(job.supervisor_pid)
-        except OSError:
-            return  # gone already, or no pidfds: the periodic check collects it
-        self._watched[job.native_id] = fd
-        self._selector.register(fd, selectors.EVENT_READ, job.native_id)
-
-    def _lost_supervisors(self) -> list[str]:
-        """Running jobs whose supervisor ended without us noticing (no pidfd)."""
-        with self._lock:
-            return [
-                j.native_id
-                for j in self._jobs.values()
-                if j.state is JobState.RUNNING
-                and j.native_id not in self._watched
-                and not launcher.is_same_process(j.supervisor_pid, j.supervisor_ticks)
-            ]
-
-    def _collect(self, native_id: str) -> None:
-        """A supervisor ended: record the job's outcome and free its resources."""
-        with self._lock:
-            fd = self._watched.pop(native_id, None)
-            if fd is not None:
-                self._selector.unregister(fd)
-                os.close(fd)
-            job = self._jobs.get(native_id)
-            if job is None or job.state is not JobState.RUNNING:
-                return
-            wait_status = launcher.reap(job.supervisor_pid) if job.supervisor_pid else None
-            done = outcome_of(self._files, job, wait_status)
-            self._jobs[native_id] = done
-            if job.allocation is not None:
-                self._pools[job.partition].release(job.allocation)

@@ -54,7 +54,7 @@ def attach(cluster: EmbeddedCluster, partition: str, name: str) -> None:
                         node.free_cpus.difference_update(part_alloc.cpus)
                         node.free_gpus.difference_update(part_alloc.gpus)
                         node.free_mem_bytes -= part_alloc.mem_bytes
-    cluster._wake()
+    cluster._dispatcher.wake()
 
 
 def detach(cluster: EmbeddedCluster, name: str) -> bool:
