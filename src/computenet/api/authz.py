@@ -196,6 +196,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # container images (docs/containers.md)
     ("GET", "/api/v1/images"): Rule(READ, Who.USER),
     ("POST", "/api/v1/images"): Rule(MANAGE, Who.ADMIN),
+    ("GET", "/api/v1/images/builds/{build_id}"): Rule(READ, Who.USER),
     ("DELETE", "/api/v1/images/{name}"): Rule(MANAGE, Who.ADMIN),
     # the web portal (docs/portal.md): its pages call the API routes above
     ("GET", "/"): PUBLIC,

@@ -231,6 +231,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
 PINNED = {
     ("GET", "/images"): ("user", "read"),
     ("POST", "/images"): ("admin", "manage"),
+    ("GET", "/images/builds/{build_id}"): ("user", "read"),
     ("DELETE", "/images/{name}"): ("admin", "manage"),
     ("POST", "/clusters"): ("admin", "manage"),
     ("DELETE", "/clusters/{name}"): ("admin", "manage"),
