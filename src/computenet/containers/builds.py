@@ -96,7 +96,7 @@ class ImageBuilds:
     def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.timeout_s = timeout_s
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="cnet-image-build")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._running: dict[str, subprocess.Popen[bytes] | None] = {}
         self._stopping = False
 

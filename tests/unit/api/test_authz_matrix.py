@@ -305,6 +305,7 @@ DEFAULTS = {
     "table": lambda w: "usage_records",
     "token_id": lambda w: 1,
     "run_id": lambda w: 1,
+    "build_id": lambda w: "0123456789ab",
 }
 
 
