@@ -183,3 +183,48 @@ def test_a_server_stopping_ends_its_build_and_records_why(tmp_path: Path, gate: 
     assert store.list() == []
     with pytest.raises(ConflictError, match="stopping"):
         builds.start(store, "tiny", ["hello"], suite=SUITE)
+
+
+# ----- cnet image ------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(admin: Client, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from typer.testing import CliRunner
+
+    from computenet.cli import context
+
+    monkeypatch.setenv("CN_SERVER_URL", admin.url)
+    monkeypatch.setenv("CN_TOKEN", TOKEN)
+    monkeypatch.setattr(context, "_client", None)
+    yield CliRunner()
+    monkeypatch.setattr(context, "_client", None)
+
+
+def test_cnet_image_build_follows_and_no_wait_prints_the_id(
+    cli: Any, admin: Client, gate: Path
+) -> None:
+    import json
+
+    from computenet.cli.main import app
+
+    out = cli.invoke(app, ["image", "build", "tiny", "--packages", "hello", "--suite", SUITE])
+    assert out.exit_code == 0, out.output
+    assert "I: success" in out.output and "built image tiny blake3-" in out.output
+    gate.touch()
+    queued = cli.invoke(
+        app, ["image", "build", "tiny:v2", "--packages", "hello", "--suite", SUITE, "--no-wait"]
+    )
+    build_id = queued.stdout.strip()
+    assert queued.exit_code == 0 and admin.image_build(build_id)["state"] == "building"
+    shown = cli.invoke(app, ["image", "ls"])
+    assert "tiny:v2" in shown.output and "building" in shown.output and "ready" in shown.output
+    gate.unlink()
+    followed = cli.invoke(app, ["image", "status", build_id, "--follow", "--json"])
+    assert json.loads(followed.stdout)["state"] == "ready"
+    failed = cli.invoke(app, ["image", "build", "bad", "--packages", "broken", "--suite", SUITE])
+    assert isinstance(failed.exception, ImageError)
+    assert "Unable to locate package broken" in failed.exception.message
+    listed = json.loads(cli.invoke(app, ["image", "ls", "--json"]).stdout)
+    assert [b["name"] for b in listed["builds"]] == ["bad"]
+    assert sorted(r["name"] for r in listed["images"]) == ["tiny", "tiny:v2"]
