@@ -207,6 +207,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/portal/"): Rule(READ, Who.SESSION),
     ("GET", "/portal/jobs"): Rule(READ, Who.SESSION),
     ("GET", "/portal/jobs/{job_id}"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/jobs/{job_id}/log"): Rule(READ, Who.SESSION),
     ("POST", "/portal/jobs/{job_id}/cancel"): Rule(SUBMIT, Who.SESSION),
     ("POST", "/portal/jobs/{job_id}/resubmit"): Rule(SUBMIT, Who.SESSION),
     ("GET", "/portal/apps"): Rule(READ, Who.SESSION),

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from computenet.web import admin, apps, files, jobs, pages, usage
+from computenet.web import admin, apps, files, jobs, logs, pages, usage
 
 
 def routers() -> list[APIRouter]:
-    return [pages.router, jobs.router, apps.router, usage.router, admin.router, files.router]
+    return [
+        pages.router,
+        jobs.router,
+        logs.router,
+        apps.router,
+        usage.router,
+        admin.router,
+        files.router,
+    ]

@@ -27,11 +27,47 @@
     (root || document).querySelectorAll("[data-chart]").forEach(draw);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  document.addEventListener("htmx:afterSwap", function (e) { drawAll(e.target); });
-  // A live log tail stays scrolled to its end.
-  document.addEventListener("htmx:afterSwap", function (e) {
+  // Times come as <time datetime="...Z" title="... UTC">: show them in the
+  // browser's time zone; the title keeps UTC.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function local(root) {
+    (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
+      if (el.dataset.local) return;
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d.getTime())) return;
+      el.textContent = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) +
+        " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+      el.dataset.local = "1";
+    });
+  }
+
+  // The log: what the job writes next is added at its end, which stays in
+  // view if it was; earlier lines are added at its start without moving it.
+  var logState = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var log = document.getElementById("log");
+    var id = e.detail.target && e.detail.target.id;
+    if (!log || (id !== "log-follow" && id !== "log-earlier-slot")) { logState = null; return; }
+    logState = { id: id, height: log.scrollHeight,
+                 atEnd: log.scrollTop + log.clientHeight >= log.scrollHeight - 4 };
+  });
+
+  function afterSwap(e) {
+    drawAll(e.target);
+    local(document);
+    var log = document.getElementById("log");
+    if (!log || !logState) return;
+    if (logState.id === "log-follow" && logState.atEnd) log.scrollTop = log.scrollHeight;
+    if (logState.id === "log-earlier-slot") log.scrollTop += log.scrollHeight - logState.height;
+    logState = null;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawAll(document);
+    local(document);
     var log = document.getElementById("log");
     if (log) log.scrollTop = log.scrollHeight;
   });
+  document.addEventListener("htmx:afterSwap", afterSwap);
+  document.addEventListener("htmx:oobAfterSwap", function () { local(document); });
 })();
