@@ -215,6 +215,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/portal/apps/{name}"): Rule(SUBMIT, Who.SESSION),
     ("GET", "/portal/usage"): Rule(READ, Who.SESSION),
     ("GET", "/portal/usage.csv"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/capacity"): Rule(READ, Who.SESSION),
     ("GET", "/portal/admin"): Rule(READ, Who.SESSION),
     ("GET", "/portal/files"): Rule(READ, Who.SESSION),
     ("GET", "/portal/files/download"): Rule(READ, Who.SESSION),

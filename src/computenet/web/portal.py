@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from computenet.web import admin, apps, files, jobs, logs, pages, usage
+from computenet.web import admin, apps, capacity, files, jobs, logs, pages, usage
 
 
 def routers() -> list[APIRouter]:
@@ -14,6 +14,7 @@ def routers() -> list[APIRouter]:
         logs.router,
         apps.router,
         usage.router,
+        capacity.router,
         admin.router,
         files.router,
     ]

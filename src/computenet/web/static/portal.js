@@ -1,5 +1,6 @@
 // Charts of the computenet portal: every element with data-chart holds
-// {"x": [epoch seconds], "series": [{"label", "values"}]} drawn with uPlot.
+// {"x": [epoch seconds], "series": [{"label", "values"}]} drawn with uPlot;
+// with "labels", x is the points' index and each point is named by its label.
 (function () {
   "use strict";
   var colours = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700"];
@@ -16,8 +17,18 @@
       columns.push(s.values);
     });
     var width = Math.max(280, el.clientWidth || 480);
-    new uPlot({ width: width, height: 200, series: series,
-                axes: [{}, { size: 70, values: function (u, vals) {
+    var xAxis = {};
+    var scales = {};
+    if (data.labels) {
+      scales = { x: { time: false } };
+      xAxis = { splits: function () { return data.x; },
+                values: function (u, vals) {
+                  return vals.map(function (v) { return data.labels[v] || ""; }); } };
+      series[0] = { label: "within", value: function (u, v) {
+        return v == null ? "-" : data.labels[v]; } };
+    }
+    new uPlot({ width: width, height: 200, series: series, scales: scales,
+                axes: [xAxis, { size: 70, values: function (u, vals) {
                   return vals.map(function (v) { return +v.toPrecision(3) + " " + unit; }); } }] },
               columns, el);
     el.dataset.drawn = "1";
