@@ -7,6 +7,7 @@ does; any signed-in user may (the API's ``GET /capacity`` rule)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -51,11 +52,11 @@ def capacity_page(request: Request, shape: list[str] = Query([], max_length=8)) 
     """Scale and peak per cluster and partition, sustained figures of
     benchmark runs, and callable scale: a chart over the curve's horizons
     and a table at 10 min, 1 h and 24 h. ``shape``: the shapes asked
-    (``cpus=4,mem=8G``; default whole nodes and one CPU); a bad one is
-    shown as the API's message."""
+    (``cpus=4,mem=8G``; several in one field apart by spaces; default whole
+    nodes and one CPU); a bad one is shown as the API's message."""
     client = client_for(request)
     me = viewer(request, client)
-    shapes = [s.strip() for s in shape if s.strip()]
+    shapes = [part for text in shape for part in re.split(r"[\s;]+", text) if part]
     data = client.capacity(shapes, curve=True)
     rows = data["network"]["callable"]
     table = [r for r in rows if float(r["horizon_s"]) in TABLE_HORIZONS_S]
@@ -65,7 +66,7 @@ def capacity_page(request: Request, shape: list[str] = Query([], max_length=8)) 
         viewer=me,
         data=data,
         shapes=data["shapes"],
-        asked=", ".join(shapes),
+        asked=" ".join(shapes),
         table=table,
         chart=curve(rows, data["shapes"]),
         horizon=horizon,

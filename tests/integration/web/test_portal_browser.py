@@ -168,6 +168,7 @@ def test_run_lammps_from_its_form_and_see_it_through(
     expect(page.locator("#job-state")).to_have_text("COMPLETED", timeout=180_000)
     expect(page.locator("#cancel")).to_have_count(0)  # an ended job offers no cancel
     expect(page.locator("#log")).to_contain_text("Performance:")
+    expect(page.locator("#log-title")).to_have_text("Log (stdout)")  # no longer following
     expect(page.locator("#figure")).to_contain_text("tau/day")
     expect(page.locator("#timeline")).to_contain_text("RUNNING")
     expect(page.locator("#placement-reason")).to_contain_text("here")
@@ -291,6 +292,8 @@ def test_log_tail_local_times_capacity_and_a_streamed_upload(
             "n => document.getElementById('log').textContent.length > n", arg=before
         )
         expect(log).to_contain_text("a late line", timeout=60_000)  # followed, no reload
+        at_end = "e => e.scrollTop + e.clientHeight >= e.scrollHeight - 4"
+        page.wait_for_function(f"({at_end})(document.getElementById('log'))")
 
         stamp = page.locator("#timeline time").first
         utc = stamp.get_attribute("datetime")

@@ -33,6 +33,7 @@ def test_a_member_sees_the_networks_capacity(portal: Portal) -> None:
     assert [s["values"][-1] for s in chart["series"]] == [at_day["node"], at_day["cpus=1"]]
     for c in expected["clusters"]:
         assert f'data-cluster="{c["name"]}"' in page.text
+    assert "No benchmark runs yet." in page.text
     row = re.search(
         r'<tr data-shape="node" data-horizon="3600">.*?class="nodes">(\d+)', page.text, re.S
     )
@@ -48,6 +49,9 @@ def test_asked_shapes_are_shown_and_a_bad_one_is_explained(portal: Portal) -> No
     page = b.get("/portal/capacity?shape=cpus=2")
     assert page.status_code == 200
     assert [s["label"] for s in _chart(page.text)["series"]] == ["cpus=2 nodes"]
+    two = b.get("/portal/capacity", params={"shape": "cpus=2,mem=1G  node"})
+    assert [s["label"] for s in _chart(two.text)["series"]] == ["cpus=2,mem=1G nodes", "node nodes"]
+    assert 'value="cpus=2,mem=1G node"' in two.text
     bad = b.get("/portal/capacity?shape=cores=2")
     assert bad.status_code == 422 and "cores" in bad.text and "<html" in bad.text
 

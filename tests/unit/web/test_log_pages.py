@@ -90,6 +90,7 @@ def test_following_brings_what_the_job_writes_next(portal: Portal) -> None:
         time.sleep(0.05)
     last = b.get(f"/portal/jobs/{job_id}/log?after=13").text
     assert 'id="log-follow"' not in last  # ended and read to its end: no more polls
+    assert '<h2 id="log-title" hx-swap-oob="true">Log (stdout)</h2>' in last
 
 
 def test_another_users_log_answers_404(portal: Portal) -> None:

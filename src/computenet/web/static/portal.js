@@ -27,9 +27,12 @@
       series[0] = { label: "within", value: function (u, v) {
         return v == null ? "-" : data.labels[v]; } };
     }
+    var yAxis = { size: 70, values: function (u, vals) {
+      return vals.map(function (v) { return +v.toPrecision(3) + " " + unit; }); } };
+    // counts (nodes) have whole ticks only
+    if (data.labels) yAxis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
     new uPlot({ width: width, height: 200, series: series, scales: scales,
-                axes: [xAxis, { size: 70, values: function (u, vals) {
-                  return vals.map(function (v) { return +v.toPrecision(3) + " " + unit; }); } }] },
+                axes: [xAxis, yAxis] },
               columns, el);
     el.dataset.drawn = "1";
   }
@@ -53,32 +56,33 @@
   }
 
   // The log: what the job writes next is added at its end, which stays in
-  // view if it was; earlier lines are added at its start without moving it.
-  var logState = null;
-  document.addEventListener("htmx:beforeSwap", function (e) {
+  // view if it was; earlier lines are added at its start without moving
+  // what is in view.
+  function watchLog() {
     var log = document.getElementById("log");
-    var id = e.detail.target && e.detail.target.id;
-    if (!log || (id !== "log-follow" && id !== "log-earlier-slot")) { logState = null; return; }
-    logState = { id: id, height: log.scrollHeight,
-                 atEnd: log.scrollTop + log.clientHeight >= log.scrollHeight - 4 };
-  });
-
-  function afterSwap(e) {
-    drawAll(e.target);
-    local(document);
-    var log = document.getElementById("log");
-    if (!log || !logState) return;
-    if (logState.id === "log-follow" && logState.atEnd) log.scrollTop = log.scrollHeight;
-    if (logState.id === "log-earlier-slot") log.scrollTop += log.scrollHeight - logState.height;
-    logState = null;
+    if (!log || log.dataset.watched) return;
+    log.dataset.watched = "1";
+    var stick = true, earlier = false, height = log.scrollHeight;
+    log.scrollTop = log.scrollHeight;
+    log.addEventListener("scroll", function () {
+      stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    });
+    document.addEventListener("htmx:beforeSwap", function (e) {
+      if (e.detail.target && e.detail.target.id === "log-earlier-slot") earlier = true;
+    });
+    new MutationObserver(function () {
+      if (earlier) log.scrollTop += log.scrollHeight - height;
+      else if (stick) log.scrollTop = log.scrollHeight;
+      earlier = false;
+      height = log.scrollHeight;
+    }).observe(log, { childList: true });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     drawAll(document);
     local(document);
-    var log = document.getElementById("log");
-    if (log) log.scrollTop = log.scrollHeight;
+    watchLog();
   });
-  document.addEventListener("htmx:afterSwap", afterSwap);
-  document.addEventListener("htmx:oobAfterSwap", function () { local(document); });
+  // every part htmx puts in the page (the jobs list's rows, a job's facts)
+  document.addEventListener("htmx:load", function (e) { drawAll(e.target); local(e.target); });
 })();
