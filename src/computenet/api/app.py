@@ -20,7 +20,7 @@ from computenet import __version__
 from computenet.api.authz import authorize, authorize_page, bind
 from computenet.api.stale import LastGood
 from computenet.core.runtime import Runtime
-from computenet.errors import ComputeNetError, SpecError
+from computenet.errors import ComputeNetError, LimitError, SpecError
 
 log = logging.getLogger("computenet.api")
 
@@ -67,8 +67,13 @@ class BodyLimit:
         self.max_bytes = max_bytes
         self.upload_max_bytes = upload_max_bytes
 
-    def _too_big(self, limit: int) -> JSONResponse:
-        return _error(413, "limit", f"request body over {limit} bytes", transient=False)
+    def _too_big(self, limit: int, scope: Scope) -> Response:
+        message = f"request body over {limit} bytes"
+        if scope["path"].startswith("/portal/"):  # a browser's form: a page saying so
+            from computenet.web.render import page_error
+
+            return page_error(Request(scope), LimitError(message))
+        return _error(413, "limit", message, transient=False)
 
     def _limit(self, scope: Scope) -> tuple[int, bool]:
         """The body limit of this request, and whether its route holds the limit
@@ -90,7 +95,7 @@ class BodyLimit:
         for key, value in scope["headers"]:
             if key == b"content-length":
                 if not value.isdigit() or int(value) > limit:
-                    await self._too_big(limit)(scope, receive, send)
+                    await self._too_big(limit, scope)(scope, receive, send)
                     return
                 break
             if key == b"transfer-encoding":
@@ -106,7 +111,7 @@ class BodyLimit:
                 return
             size += len(message.get("body", b""))
             if size > limit:
-                await self._too_big(limit)(scope, receive, send)
+                await self._too_big(limit, scope)(scope, receive, send)
                 return
             parts.append(message.get("body", b""))
             if not message.get("more_body", False):

@@ -57,7 +57,7 @@ def _size_of(source: IO[bytes]) -> int:
     return end - here
 
 
-def _from_line_start(text: str, start: int) -> tuple[str, int]:
+def from_line_start(text: str, start: int) -> tuple[str, int]:
     """``text`` read from byte ``start`` of a log, cut to begin at a line
     (unless it starts the log or holds no line break), and its new start."""
     if start == 0:
@@ -160,5 +160,5 @@ def _has_byte(client: _Sends, job_id: int | str, stream: str, offset: int) -> bo
 
 
 def _window(body: Mapping[str, Any], start: int) -> dict[str, Any]:
-    data, start = _from_line_start(str(body["data"]), start)
+    data, start = from_line_start(str(body["data"]), start)
     return {"data": data, "start": start, "eof": body["eof"], "state": body["state"]}

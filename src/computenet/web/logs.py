@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from computenet.client import Client
+from computenet.client.files import from_line_start
 from computenet.web import PREFIX
 from computenet.web.render import page
 from computenet.web.session import client_for
@@ -41,14 +42,6 @@ def log_tail(client: Client, job_id: str, stream: str) -> dict[str, Any]:
     }
 
 
-def _cut_to_line(text: str, start: int) -> tuple[str, int]:
-    """``text`` read from byte ``start``, begun at its first whole line."""
-    cut = text.find("\n")
-    if start == 0 or cut < 0 or cut == len(text) - 1:
-        return text, start
-    return text[cut + 1 :], start + len(text[: cut + 1].encode())
-
-
 @router.get(f"{PREFIX}/jobs/{{job_id}}/log")
 def log_part(
     request: Request,
@@ -66,7 +59,7 @@ def log_part(
     if before is not None:
         start = max(0, before - CHUNK_BYTES)
         body = client.log_range(job_id, stream, start, before - start) if before else None
-        text, start = _cut_to_line(str(body["data"]), start) if body else ("", 0)
+        text, start = from_line_start(str(body["data"]), start) if body else ("", 0)
         context |= {"text": text, "start": start}
         return page(request, "_log_earlier.html", **context)
     offset = after or 0

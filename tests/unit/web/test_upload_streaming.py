@@ -65,6 +65,18 @@ def test_the_portal_uploads_a_file_over_the_api_body_limit(portal: Portal, site:
     assert other.status_code == 413  # every other route keeps the API's limit
 
 
+def test_a_form_far_over_the_limit_gets_a_page_before_it_is_read(portal: Portal) -> None:
+    b = portal.signed_in("alice")
+    page = b.get("/portal/files?site=store")
+    resp = b.post(
+        "/portal/files/upload",
+        data={"csrf": csrf_of(page.text), "site": "store", "path": ""},
+        files={"file": ("huge.bin", b"h" * (SITE_LIMIT + (2 << 20)))},
+    )
+    assert resp.status_code == 413 and "<html" in resp.text
+    assert f"request body over {SITE_LIMIT + (1 << 20)} bytes" in resp.text
+
+
 def test_the_sdk_sends_a_file_in_chunks(
     portal: Portal, site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
