@@ -40,6 +40,8 @@ STATES = ("building", "ready", "failed")
 INTERRUPTED = "interrupted: the server building it stopped; build it again"
 STOPPED = "stopped: the server was shut down during the build; build it again"
 _ID_CHARS = set("0123456789abcdef")
+#: how long a stopping server waits for mmdebstrap to end after TERM
+STOP_WAIT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -237,9 +239,14 @@ class ImageBuilds:
         """End the running build (it is recorded failed, with its log) and drop queued ones."""
         with self._lock:
             self._stopping = True
-            for proc in self._running.values():
-                if proc is not None and proc.poll() is None:
-                    proc.terminate()
+            procs = [p for p in self._running.values() if p is not None and p.poll() is None]
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # mmdebstrap cleans up on TERM; one that does not is not waited for
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
