@@ -230,10 +230,13 @@ class ImageBuilds:
         except Exception:  # a bug: the record must not stay building
             log.exception("image build %s", record.id)
             ended = replace(record, state="failed", message="internal error; see the server log")
+        try:
+            # written while still counted as running here, so that no reader
+            # in between takes the build for one whose server went away
+            self._write(store, replace(ended, ended_at=time.time()))
         finally:
             with self._lock:
                 self._running.pop(record.id, None)
-        self._write(store, replace(ended, ended_at=time.time()))
 
     def shutdown(self) -> None:
         """End the running build (it is recorded failed, with its log) and drop queued ones."""
