@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,12 +20,19 @@ from computenet import __version__
 from computenet.api.authz import authorize, authorize_page, bind
 from computenet.api.stale import LastGood
 from computenet.core.runtime import Runtime
-from computenet.errors import ComputeNetError, SpecError
+from computenet.errors import ComputeNetError, LimitError, SpecError
 
 log = logging.getLogger("computenet.api")
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 << 20
+#: routes that stream a file's body to disk and hold the site's upload limit
+#: themselves: their bodies may be as large as ``max_upload_bytes`` (plus a
+#: form's framing for the portal's), and are never held in memory here
+UPLOAD_ROUTES = (
+    ("PUT", re.compile(r"^/api/v1/sites/[^/]+/files/content$"), 0),
+    ("POST", re.compile(r"^/portal/files/upload$"), 1 << 20),
+)
 #: Routers of optional capabilities, mounted when their module is present.
 OPTIONAL_ROUTERS = (
     "transfers",
@@ -54,22 +62,40 @@ class BodyLimit:
     per request, a large share of a small request's time.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
 
-    def _too_big(self) -> JSONResponse:
-        return _error(413, "limit", f"request body over {self.max_bytes} bytes", transient=False)
+    def _too_big(self, limit: int, scope: Scope) -> Response:
+        message = f"request body over {limit} bytes"
+        if scope["path"].startswith("/portal/"):  # a browser's form: a page saying so
+            from computenet.web.render import page_error
+
+            return page_error(Request(scope), LimitError(message))
+        return _error(413, "limit", message, transient=False)
+
+    def _limit(self, scope: Scope) -> tuple[int, bool]:
+        """The body limit of this request, and whether its route holds the limit
+        itself as it streams the body (see UPLOAD_ROUTES)."""
+        for method, path, framing in UPLOAD_ROUTES:
+            if scope["method"] == method and path.match(scope["path"]):
+                return max(self.max_bytes, self.upload_max_bytes + framing), framing == 0
+        return self.max_bytes, False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, streams = self._limit(scope)
+        if streams:  # the route judges its body as it reads it, with the site's message
+            await self.app(scope, receive, send)
+            return
         chunked = False
         for key, value in scope["headers"]:
             if key == b"content-length":
-                if not value.isdigit() or int(value) > self.max_bytes:
-                    await self._too_big()(scope, receive, send)
+                if not value.isdigit() or int(value) > limit:
+                    await self._too_big(limit, scope)(scope, receive, send)
                     return
                 break
             if key == b"transfer-encoding":
@@ -84,8 +110,8 @@ class BodyLimit:
             if message["type"] != "http.request":  # the client went away
                 return
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._too_big()(scope, receive, send)
+            if size > limit:
+                await self._too_big(limit, scope)(scope, receive, send)
                 return
             parts.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -142,7 +168,9 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
             422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}", transient=False
         )
 
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodyLimit, max_bytes=MAX_BODY_BYTES, upload_max_bytes=runtime.settings.max_upload_bytes
+    )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -196,6 +196,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # container images (docs/containers.md)
     ("GET", "/api/v1/images"): Rule(READ, Who.USER),
     ("POST", "/api/v1/images"): Rule(MANAGE, Who.ADMIN),
+    ("GET", "/api/v1/images/builds/{build_id}"): Rule(READ, Who.USER),
     ("DELETE", "/api/v1/images/{name}"): Rule(MANAGE, Who.ADMIN),
     # the web portal (docs/portal.md): its pages call the API routes above
     ("GET", "/"): PUBLIC,
@@ -206,6 +207,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/portal/"): Rule(READ, Who.SESSION),
     ("GET", "/portal/jobs"): Rule(READ, Who.SESSION),
     ("GET", "/portal/jobs/{job_id}"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/jobs/{job_id}/log"): Rule(READ, Who.SESSION),
     ("POST", "/portal/jobs/{job_id}/cancel"): Rule(SUBMIT, Who.SESSION),
     ("POST", "/portal/jobs/{job_id}/resubmit"): Rule(SUBMIT, Who.SESSION),
     ("GET", "/portal/apps"): Rule(READ, Who.SESSION),
@@ -213,6 +215,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/portal/apps/{name}"): Rule(SUBMIT, Who.SESSION),
     ("GET", "/portal/usage"): Rule(READ, Who.SESSION),
     ("GET", "/portal/usage.csv"): Rule(READ, Who.SESSION),
+    ("GET", "/portal/capacity"): Rule(READ, Who.SESSION),
     ("GET", "/portal/admin"): Rule(READ, Who.SESSION),
     ("GET", "/portal/files"): Rule(READ, Who.SESSION),
     ("GET", "/portal/files/download"): Rule(READ, Who.SESSION),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import httpx2
 import orjson
 
 from computenet.client.accounting import AccountingCalls
+from computenet.client.files import Content, FileCalls
+from computenet.client.images import ImageCalls
 from computenet.client.tenancy import TenancyCalls
 from computenet.errors import ServerError, from_dict
 
@@ -41,7 +42,7 @@ def _retry_after_s(resp: httpx2.Response) -> float | None:
     return float(header) if header.isdigit() else None
 
 
-class Client(TenancyCalls, AccountingCalls):
+class Client(TenancyCalls, AccountingCalls, FileCalls, ImageCalls):
     def __init__(
         self,
         url: str,
@@ -123,7 +124,8 @@ class Client(TenancyCalls, AccountingCalls):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        content: bytes | None = None,
+        content: Content | None = None,
+        headers: Mapping[str, str] | None = None,
         timeout_s: float | None = None,
     ) -> httpx2.Response:
         """The answer to one call; an error answer raised as its computenet error.
@@ -135,7 +137,7 @@ class Client(TenancyCalls, AccountingCalls):
         to send a submission again is the caller's decision.
         """
         for retry in range(self.rate_limit_retries + 1):
-            resp = self._transmit(method, path, params, json, content, timeout_s)
+            resp = self._transmit(method, path, params, json, content, headers, timeout_s)
             if resp.status_code != 429 or method != "GET" or retry == self.rate_limit_retries:
                 break
             wait = _retry_after_s(resp)
@@ -158,14 +160,14 @@ class Client(TenancyCalls, AccountingCalls):
         path: str,
         params: Mapping[str, Any] | None,
         json: Any,
-        content: bytes | None,
+        content: Content | None,
+        headers: Mapping[str, str] | None,
         timeout_s: float | None,
     ) -> httpx2.Response:
+        extra: dict[str, Any] = {} if timeout_s is None else {"timeout": timeout_s}
         try:
-            if timeout_s is None:
-                return self._http.request(method, path, params=params, json=json, content=content)
             return self._http.request(
-                method, path, params=params, json=json, content=content, timeout=timeout_s
+                method, path, params=params, json=json, content=content, headers=headers, **extra
             )
         except httpx2.TimeoutException as exc:
             raise ServerError(f"computenet server at {self.url} did not answer in time") from exc
@@ -295,28 +297,6 @@ class Client(TenancyCalls, AccountingCalls):
         }
         return self.get("/capacity", params)
 
-    # ----- files at sites ---------------------------------------------------
-    def site_files(self, site: str, path: str = "") -> Any:
-        """A directory of a site: ``{"site", "path", "entries", "truncated"}``."""
-        return self.get(f"/sites/{quote(site, safe='')}/files", {"path": path})
-
-    def download(self, site: str, path: str) -> bytes:
-        """A file's bytes (held in memory: for files a page or a script reads)."""
-        resp = self._send(
-            "GET", f"/sites/{quote(site, safe='')}/files/content", params={"path": path}
-        )
-        return resp.content
-
-    def upload(self, site: str, path: str, data: bytes) -> Any:
-        """Write ``data`` as the file ``path`` at ``site`` through the transfer engine."""
-        resp = self._send(
-            "PUT",
-            f"/sites/{quote(site, safe='')}/files/content",
-            params={"path": path},
-            content=data,
-        )
-        return orjson.loads(resp.content)
-
     # ----- the application catalogue --------------------------------------
     def apps(self) -> list[dict[str, Any]]:
         """The catalogue's applications (one summary each)."""
@@ -391,25 +371,6 @@ class Client(TenancyCalls, AccountingCalls):
     def pool_events(self, pool: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": limit} | ({"pool": pool} if pool else {})
         return list(self.get("/pools/events", params)["events"])
-
-    def images(self, site: str | None = None) -> list[dict[str, Any]]:
-        return list(self.get("/images", {"site": site} if site else None)["images"])
-
-    def build_image(
-        self, name: str, packages: Sequence[str], *, suite: str | None = None
-    ) -> dict[str, Any]:
-        """Build an image from Debian packages (waits for mmdebstrap: minutes)."""
-        body: dict[str, Any] = {"name": name, "packages": list(packages)}
-        if suite:
-            body["suite"] = suite
-        result: dict[str, Any] = self.request("POST", "/images", json=body, timeout_s=3600.0)
-        return result
-
-    def remove_image(self, name: str, site: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "DELETE", f"/images/{name}", params={"site": site} if site else None
-        )
-        return result
 
     def wait(
         self, job_id: int | str, *, timeout_s: float | None = None, poll_s: float = 0.2

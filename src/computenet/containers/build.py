@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from computenet.containers.store import ImageRecord, ImageStore, check_name
@@ -76,9 +77,16 @@ def unknown_packages(packages: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def mmdebstrap_argv(
-    packages: tuple[str, ...], suite: str, target: Path, mirror: str | None = None
+    packages: tuple[str, ...],
+    suite: str,
+    target: Path,
+    mirror: str | None = None,
+    *,
+    quiet: bool = True,
 ) -> list[str]:
-    argv = ["mmdebstrap", "--variant=apt", "--quiet"]
+    argv = ["mmdebstrap", "--variant=apt"]
+    if quiet:
+        argv.append("--quiet")
     if os.geteuid() == 0:
         argv.append("--mode=root")
     if packages:
@@ -89,20 +97,14 @@ def mmdebstrap_argv(
     return argv
 
 
-def build_image(
-    store: ImageStore,
-    name: str,
-    packages: list[str] | tuple[str, ...],
-    *,
-    suite: str | None = None,
-    mirror: str | None = None,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-) -> ImageRecord:
-    """Build ``name`` from ``packages`` into ``store``.
+def check_build(
+    name: str, packages: list[str] | tuple[str, ...], suite: str | None
+) -> tuple[tuple[str, ...], str]:
+    """The packages and suite of a build that can start, checked in about a
+    second: the name, the package names, mmdebstrap on this host, and (for
+    the host's suite) every package known to apt-cache.
 
-    Raises ImageError (mmdebstrap missing or failed: an unknown package, an
-    unreachable mirror) or SpecError (a bad name); the store is unchanged then.
-    """
+    Raises SpecError or ImageError; nothing is written."""
     check_name(name)
     wanted = check_packages(packages)
     if shutil.which("mmdebstrap") is None:
@@ -116,22 +118,63 @@ def build_image(
                 "(apt-cache on this host)",
                 packages=list(unknown),
             )
+    return wanted, chosen
+
+
+#: told the mmdebstrap process of a build once it runs (so a server that stops can end it)
+Started = Callable[["subprocess.Popen[bytes]"], None]
+
+
+def build_image(
+    store: ImageStore,
+    name: str,
+    packages: list[str] | tuple[str, ...],
+    *,
+    suite: str | None = None,
+    mirror: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    log_path: Path | None = None,
+    started: Started | None = None,
+) -> ImageRecord:
+    """Build ``name`` from ``packages`` into ``store``.
+
+    ``log_path``: mmdebstrap's progress and errors are appended there as they
+    come (else kept in memory for the error message). Raises ImageError
+    (mmdebstrap missing or failed: an unknown package, an unreachable
+    mirror) or SpecError (a bad name); the store is unchanged then.
+    """
+    wanted, chosen = check_build(name, packages, suite)
     store.root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=store.root))
     try:
         tarball = work / "image.tar"
-        argv = mmdebstrap_argv(wanted, chosen, tarball, mirror)
-        try:
-            proc = subprocess.run(
-                argv, capture_output=True, text=True, timeout=timeout_s, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise ImageError(f"image {name}: mmdebstrap took over {timeout_s:.0f} s") from exc
-        if proc.returncode != 0 or not tarball.is_file():
-            raise ImageError(f"image {name}: mmdebstrap failed: {_last_error(proc.stderr)}")
+        argv = mmdebstrap_argv(wanted, chosen, tarball, mirror, quiet=log_path is None)
+        log = log_path or work / "build.log"
+        with log.open("ab") as out:
+            try:
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            except OSError as exc:
+                raise ImageError(f"image {name}: cannot start mmdebstrap: {exc}") from exc
+            if started is not None:
+                started(proc)
+            try:
+                code = proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired as exc:
+                proc.kill()
+                proc.wait()
+                raise ImageError(f"image {name}: mmdebstrap took over {timeout_s:.0f} s") from exc
+        if code != 0 or not tarball.is_file():
+            why = "stopped" if code < 0 else "failed"
+            raise ImageError(f"image {name}: mmdebstrap {why}: {_last_error(_tail(log))}")
         return store.add_tarball(name, tarball, packages=wanted, suite=chosen)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _tail(path: Path, nbytes: int = 16 << 10) -> str:
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - nbytes))
+        return f.read().decode("utf-8", "replace")
 
 
 def _last_error(stderr: str) -> str:

@@ -139,7 +139,7 @@ class ImageStore:
             raise ImageError(f"image {record.name}: blob {record.digest} is not in the store")
         path = self._name_path(record.name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, json.dumps(record.to_dict(), indent=1).encode())
+        write_atomic(path, json.dumps(record.to_dict(), indent=1).encode())
         return record
 
     def add_tarball(
@@ -207,7 +207,7 @@ class ImageStore:
         return target
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

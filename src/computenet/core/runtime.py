@@ -39,6 +39,7 @@ CLUSTER_START_TIMEOUT_S = 20.0
 
 if TYPE_CHECKING:
     from computenet.clusters.base import ClusterAdapter
+    from computenet.containers.builds import ImageBuilds
     from computenet.core.transfer_runs import TransferRuns
 
 
@@ -120,6 +121,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._transfer_runs: TransferRuns | None = None
+        self._image_builds: ImageBuilds | None = None
         self.store = Store(settings.effective_database_url)
         self.store.migrate()
         self._ensure_local_user()
@@ -328,6 +330,15 @@ class Runtime:
             self._transfer_runs = TransferRuns(self.store)
         return self._transfer_runs
 
+    @property
+    def image_builds(self) -> ImageBuilds:
+        """The image builds this server runs, in its build thread (made on first use)."""
+        if self._image_builds is None:
+            from computenet.containers.builds import ImageBuilds
+
+            self._image_builds = ImageBuilds()
+        return self._image_builds
+
     async def start(self) -> None:
         await asyncio.gather(*(self._start_adapter(name) for name in list(self.adapters)))
         self.controller.start()
@@ -341,6 +352,8 @@ class Runtime:
         await self.controller.stop()
         if self._transfer_runs is not None:
             await asyncio.to_thread(self._transfer_runs.shutdown)
+        if self._image_builds is not None:
+            await asyncio.to_thread(self._image_builds.shutdown)
         for adapter in self.adapters.values():
             await adapter.close()
         self.store.close()

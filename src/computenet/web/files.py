@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -92,7 +93,9 @@ def download(request: Request, site: str, path: str) -> Response:
     )
 
 
-def _upload(request: Request, values: dict[str, str], filename: str, data: bytes) -> Response:
+def _upload(
+    request: Request, values: dict[str, str], filename: str, data: IO[bytes], size: int
+) -> Response:
     check_csrf(request, values.get("csrf"))
     site, folder = values.get("site", ""), values.get("path", "")
     client = client_for(request)
@@ -101,7 +104,7 @@ def _upload(request: Request, values: dict[str, str], filename: str, data: bytes
         if not name or name in (".", ".."):
             raise SpecError("choose a file to upload")
         target = f"{folder.rstrip('/')}/{name}" if folder.strip("/") else name
-        client.upload(site, target, data)
+        client.upload(site, target, data, size=size)
     except AuthError:
         raise
     except ComputeNetError as exc:
@@ -112,14 +115,25 @@ def _upload(request: Request, values: dict[str, str], filename: str, data: bytes
 
 @router.post(f"{PREFIX}/files/upload")
 async def upload(request: Request) -> Response:
-    """A multipart form: ``file``, the ``site`` and the folder ``path``. The
-    server refuses a file over its upload limit (413) and writes nothing."""
-    posted = await request.form()
-    values = {k: v for k, v in posted.items() if isinstance(v, str)}
-    item = posted.get("file")
-    if isinstance(item, str) or item is None:
-        filename, data = "", b""
-    else:
+    """A multipart form: ``file``, the ``site`` and the folder ``path``.
+
+    The form's parser spools the file to a temporary file (memory holds a
+    megabyte of it at most); the SDK then streams it to the site's upload
+    route in chunks. The server refuses a file over its upload limit (413)
+    before reading it, and a failed upload leaves nothing at the site."""
+    async with request.form() as posted:
+        values = {k: v for k, v in posted.items() if isinstance(v, str)}
+        item = posted.get("file")
+        if isinstance(item, str) or item is None:
+            return await run_in_threadpool(_upload, request, values, "", io.BytesIO(), 0)
         assert isinstance(item, UploadFile)
-        filename, data = item.filename or "", await item.read()
-    return await run_in_threadpool(_upload, request, values, filename, data)
+        size = item.size if item.size is not None else _size(item.file)
+        return await run_in_threadpool(
+            _upload, request, values, item.filename or "", item.file, size
+        )
+
+
+def _size(data: IO[bytes]) -> int:
+    end = data.seek(0, 2)
+    data.seek(0)
+    return end

@@ -12,14 +12,13 @@ from computenet.client import Client
 from computenet.client.api import TERMINAL
 from computenet.errors import ComputeNetError
 from computenet.web import PREFIX
+from computenet.web.logs import log_tail
 from computenet.web.render import page, when
 from computenet.web.session import check_csrf, client_for, viewer
 
 router = APIRouter()
 
 PAGE_SIZE = 100
-LOG_SHOWN_CHARS = 64 * 1024
-LOG_READ_BYTES = 1 << 20
 STATES = (
     "PENDING",
     "STAGING_IN",
@@ -147,16 +146,7 @@ def jobs_page(
     return page(request, "jobs.html", **context)
 
 
-def _log(client: Client, job_id: str, stream: str) -> dict[str, Any]:
-    body = client.get(
-        f"/jobs/{quote(job_id, safe='')}/logs", {"stream": stream, "limit": LOG_READ_BYTES}
-    )
-    data = str(body.get("data") or "")
-    cut = len(data) > LOG_SHOWN_CHARS
-    return {"text": data[-LOG_SHOWN_CHARS:], "cut": cut, "stream": stream}
-
-
-def job_context(client: Client, job_id: str, stream: str) -> dict[str, Any]:
+def job_context(client: Client, job_id: str) -> dict[str, Any]:
     job = client.job(job_id)
     done = job["state"] in TERMINAL
     key = str(job["display_id"])
@@ -171,7 +161,6 @@ def job_context(client: Client, job_id: str, stream: str) -> dict[str, Any]:
         "events": client.events(key),
         "placement": placement,
         "diagnosis": client.diagnosis(key) if done else None,
-        "log": _log(client, key, stream),
         "figures": job.get("figures") or [],
     }
 
@@ -183,14 +172,17 @@ def job_page(
     stream: str = Query("stdout", pattern="^(stdout|stderr)$"),
     live: bool = False,
 ) -> HTMLResponse:
-    """A job: facts, state timeline, placement reasons, diagnosis, log tail;
-    ``live``: only the part htmx refreshes while the job has not ended. A job
-    the caller may not see answers 404, as the API does."""
+    """A job: facts, state timeline, placement reasons, diagnosis, the log's
+    tail (``web/logs.py`` extends it); ``live``: only the part htmx refreshes
+    while the job has not ended. A job the caller may not see answers 404,
+    as the API does."""
     client = client_for(request)
     me = viewer(request, client)
-    context = job_context(client, job_id, stream)
-    template = "_job.html" if live else "job.html"
-    return page(request, template, viewer=me, **context)
+    context = job_context(client, job_id)
+    if live:
+        return page(request, "_job.html", viewer=me, **context)
+    log = log_tail(client, str(context["job"]["display_id"]), stream)
+    return page(request, "job.html", viewer=me, log=log, **context)
 
 
 @router.post(f"{PREFIX}/jobs/{{job_id}}/cancel")

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from computenet.web import admin, apps, files, jobs, pages, usage
+from computenet.web import admin, apps, capacity, files, jobs, logs, pages, usage
 
 
 def routers() -> list[APIRouter]:
-    return [pages.router, jobs.router, apps.router, usage.router, admin.router, files.router]
+    return [
+        pages.router,
+        jobs.router,
+        logs.router,
+        apps.router,
+        usage.router,
+        capacity.router,
+        admin.router,
+        files.router,
+    ]

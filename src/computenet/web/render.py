@@ -14,6 +14,7 @@ from urllib.parse import quote
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from computenet.errors import AuthError, ComputeNetError, RateLimitError
 from computenet.web import PREFIX
@@ -43,10 +44,16 @@ def missing_vendor_files() -> list[str]:
     return _vendor_checked[STATIC]
 
 
-def when(epoch: float | None) -> str:
+def when(epoch: float | None) -> Markup | str:
+    """A moment for a page: UTC as text and in the title; static/portal.js
+    rewrites the text in the browser's time zone (the title keeps UTC)."""
     if epoch is None:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
+    t = time.gmtime(epoch)
+    shown = time.strftime("%Y-%m-%d %H:%M:%S", t)
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", t)
+    # only digits, dashes and colons: nothing to escape
+    return Markup(f'<time datetime="{iso}" title="{shown} UTC">{shown}</time>')
 
 
 def duration(seconds: float | None) -> str:

@@ -6,6 +6,7 @@ Set PORTAL_SCREENSHOTS=docs/img to keep the main pages' screenshots.
 
 from __future__ import annotations
 
+import calendar
 import os
 import shutil
 import time
@@ -144,6 +145,7 @@ def test_run_lammps_from_its_form_and_see_it_through(
     expect(page.locator("#job-state")).to_have_text("COMPLETED", timeout=180_000)
     expect(page.locator("#cancel")).to_have_count(0)  # an ended job offers no cancel
     expect(page.locator("#log")).to_contain_text("Performance:")
+    expect(page.locator("#log-title")).to_have_text("Log (stdout)")  # no longer following
     expect(page.locator("#figure")).to_contain_text("tau/day")
     expect(page.locator("#timeline")).to_contain_text("RUNNING")
     expect(page.locator("#placement-reason")).to_contain_text("here")
@@ -216,3 +218,81 @@ def test_others_cannot_see_or_cancel_and_names_are_text(
         expect(page.locator("#job-state")).to_have_text("CANCELLED", timeout=30_000)
         assert sdk.job(job_id)["state"] == "CANCELLED"
         alice.close()
+
+
+LONG_LOG = """#!/bin/sh
+i=0
+while [ $i -lt 6000 ]; do
+  echo "line $i of the long log, padded to be a little longer"
+  i=$((i + 1))
+done
+sleep 4
+echo "a late line"
+sleep 120
+"""
+
+
+def test_log_tail_local_times_capacity_and_a_streamed_upload(
+    server: LiveServer, playwright: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    url = server.url
+    root = tmp_path / "site-root"
+    root.mkdir()
+    with server.client() as admin:
+        admin.post("/sites", {"name": "store", "kind": "path", "config": {"root": str(root)}})
+    with Client(url, server.tokens["alice"]) as sdk:  # type: ignore[attr-defined]
+        job = sdk.submit(script=LONG_LOG, options=["-J", "long-log", "--time=5"])
+        job_id = str(job["id"])
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile-tokyo"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=ARGS,
+            viewport={"width": 1280, "height": 860},
+            timezone_id="Asia/Tokyo",  # UTC+9, no daylight saving
+        )
+        context.set_default_timeout(30_000)
+        page = _sign_in(context, url, "alice")
+        deadline = time.monotonic() + 60
+        while "line 5999 " not in sdk.log_range(job_id, limit=1 << 20, offset=300_000)["data"]:
+            assert time.monotonic() < deadline, "the job did not write its log"
+            time.sleep(0.2)
+        page.goto(url + f"/portal/jobs/{job_id}")
+        log = page.locator("#log")
+        expect(log).to_contain_text("line 5999 of the long log")
+        assert "line 0 of" not in log.inner_text()  # 330 kB: only the tail is shown
+        before = len(log.inner_text())
+        page.click("#log-earlier")
+        page.wait_for_function(
+            "n => document.getElementById('log').textContent.length > n", arg=before
+        )
+        expect(log).to_contain_text("a late line", timeout=60_000)  # followed, no reload
+        at_end = "e => e.scrollTop + e.clientHeight >= e.scrollHeight - 4"
+        page.wait_for_function(f"({at_end})(document.getElementById('log'))")
+
+        stamp = page.locator("#timeline time").first
+        utc = stamp.get_attribute("datetime")
+        assert utc is not None and stamp.get_attribute("title") == (
+            utc.replace("T", " ").rstrip("Z") + " UTC"
+        )
+        epoch = calendar.timegm(time.strptime(utc, "%Y-%m-%dT%H:%M:%SZ"))
+        tokyo = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch + 9 * 3600))
+        expect(stamp).to_have_text(tokyo)
+
+        page.goto(url + "/portal/capacity")
+        expect(page.locator("#capacity-chart canvas")).to_be_visible()
+        expect(page.locator("#callable")).to_contain_text("here/cpu")
+        _shot(page, "capacity")
+
+        data = os.urandom(3 << 20)  # over one chunk of the SDK's stream
+        upload = tmp_path / "input.bin"
+        upload.write_bytes(data)
+        page.goto(url + "/portal/files?site=store")
+        page.set_input_files("#upload input[type=file]", str(upload))
+        page.click("#upload button[type=submit]")
+        expect(page.locator(".banner.notice")).to_contain_text("uploaded input.bin")
+        assert (root / "input.bin").read_bytes() == data
+        sdk.cancel(job_id)
+        context.close()

@@ -231,6 +231,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
 PINNED = {
     ("GET", "/images"): ("user", "read"),
     ("POST", "/images"): ("admin", "manage"),
+    ("GET", "/images/builds/{build_id}"): ("user", "read"),
     ("DELETE", "/images/{name}"): ("admin", "manage"),
     ("POST", "/clusters"): ("admin", "manage"),
     ("DELETE", "/clusters/{name}"): ("admin", "manage"),
@@ -304,6 +305,7 @@ DEFAULTS = {
     "table": lambda w: "usage_records",
     "token_id": lambda w: 1,
     "run_id": lambda w: 1,
+    "build_id": lambda w: "0123456789ab",
 }
 
 

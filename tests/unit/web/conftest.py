@@ -3,6 +3,7 @@ passwords, and browsers (each with its own cookies) on it."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,10 +69,17 @@ class Portal:
 
 @pytest.fixture
 def portal(tmp_path: Path) -> Iterator[Portal]:
+    with portal_on(tmp_path, UPLOAD_LIMIT) as made:
+        yield made
+
+
+@contextlib.contextmanager
+def portal_on(tmp_path: Path, upload_limit: int) -> Iterator[Portal]:
+    """The app with users alice (chem) and bob (phys), each with an SDK client."""
     from computenet.api.app import create_app
     from computenet.core.runtime import Runtime
 
-    app = create_app(Runtime(clocked_settings(tmp_path, max_upload_bytes=UPLOAD_LIMIT)))
+    app = create_app(Runtime(clocked_settings(tmp_path, max_upload_bytes=upload_limit)))
     with TestClient(app, base_url="http://testserver") as tc:
         assert tc.portal is not None
         transport = AppTransport(app, ("127.0.0.1", 1), run=tc.portal.call)
