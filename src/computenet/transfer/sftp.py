@@ -31,9 +31,9 @@ from computenet.transfer.paths import clean_relative
 
 #: Ciphers in order of preference. asyncssh seals each SSH packet (32 KiB at most from
 #: OpenSSH) in Python: AES-GCM is one ``cryptography`` call per packet, ChaCha20-Poly1305
-#: (asyncssh's and OpenSSH's first choice, which ``scp`` uses) several, and sshd too opens
-#: AES-GCM for less with AES-NI: a 1 GiB upload took 5.1-6.9 s with it against
-#: 7.9-9.6 s with ChaCha20 (docs/benchmarks.md). The others stay for servers without it.
+#: (asyncssh's and OpenSSH's first choice, which ``scp`` uses) several. A 1 GiB upload
+#: took 5.1-6.9 s with AES-GCM against 7.9-9.6 s with ChaCha20 in the same run
+#: (docs/benchmarks.md, "Third pass"). The others stay for servers without AES-GCM.
 CIPHERS = (
     "aes128-gcm@openssh.com",
     "aes256-gcm@openssh.com",
