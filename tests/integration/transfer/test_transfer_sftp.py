@@ -113,3 +113,37 @@ def test_end_check_reads_back_only_chunks_kept_from_an_earlier_run(
     # kept chunks are read back (again after the resend round); new ones never
     assert {o // MIB for p, o in read_back if p.endswith("cnet-part")} == {0, 1, 2, 3}
     assert result.chunks_resent == 1  # type: ignore[attr-defined]
+
+
+def test_connection_prefers_aes_gcm_where_the_server_offers_it(sshd: Any) -> None:
+    """asyncssh seals every packet in Python: AES-GCM is one call per packet, so it
+    is asked for before ChaCha20-Poly1305 (OpenSSH's own first choice)."""
+
+    async def go() -> tuple[str, str]:
+        async with site(sshd) as remote:
+            await remote.stat("")
+            conn = remote._conn
+            return conn.get_extra_info("send_cipher"), conn.get_extra_info("recv_cipher")
+
+    assert run(go()) == ("aes128-gcm@openssh.com", "aes128-gcm@openssh.com")
+
+
+def test_a_chunk_whose_digest_does_not_match_is_refused_and_not_written(
+    sshd: Any, tmp_path: Path
+) -> None:
+    from computenet.errors import IntegrityError
+    from computenet.transfer import chunks
+    from computenet.transfer.endpoint import PartIdent
+
+    data = os.urandom(MIB)
+
+    async def go() -> None:
+        async with site(sshd) as remote:
+            await remote.begin("c.bin", PartIdent(MIB, 1, MIB, "local:/c.bin"))
+            with pytest.raises(IntegrityError, match="checksum mismatch"):
+                await remote.write_chunk("c.bin", 0, 0, data, chunks.digest(b"other"))
+
+    run(go())
+    assert (sshd.root / ".c.bin.cnet-part").read_bytes() == bytes(MIB)
+    manifest = (sshd.root / ".c.bin.cnet-manifest").read_text().splitlines()
+    assert len(manifest) == 1  # the header only: no chunk recorded
