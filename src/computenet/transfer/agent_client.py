@@ -102,13 +102,9 @@ class AgentEndpoint(Endpoint):
         async with self._lock:
             if self._client is None:
                 bulk_url = self.access.bulk_url or self.access.url
-                for url in (bulk_url, self.access.url):
-                    parts = urlsplit(url)
-                    if parts.scheme != "https" or not parts.hostname:
-                        raise errors.ConfigError(f"agent url {url!r} must be https://")
-                ctx = await asyncio.to_thread(
-                    pinned_context, parts.hostname, parts.port or 443, self.access.fingerprint
-                )
+                _https_host(bulk_url)  # checked here; the control host's pin covers it
+                host, port = _https_host(self.access.url)
+                ctx = await asyncio.to_thread(pinned_context, host, port, self.access.fingerprint)
                 limits = httpx2.Limits(
                     max_connections=self._parallel + 2,
                     max_keepalive_connections=self._parallel + 2,
@@ -305,6 +301,13 @@ class AgentEndpoint(Endpoint):
 
     async def pull_status(self, pull_id: str) -> dict[str, Any]:
         return dict(await self._json("GET", f"/pull/{pull_id}"))
+
+
+def _https_host(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise errors.ConfigError(f"agent url {url!r} must be https://")
+    return parts.hostname, parts.port or 443
 
 
 def _frame(items: list[BatchItem], compressed: bool) -> tuple[bytes, dict[str, str]]:

@@ -187,7 +187,7 @@ class DataHandler(BaseHTTPRequestHandler):
 
     def _length(self) -> int:
         if self.headers.get("transfer-encoding"):
-            raise LimitError("the agent's data listener needs a Content-Length body")
+            raise SpecError("the agent's data listener needs a body with a Content-Length")
         try:
             length = int(self.headers.get("content-length") or 0)
         except ValueError as exc:
