@@ -29,11 +29,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 from computenet.errors import ComputeNetError, LimitError, NotFoundError, SpecError
 from computenet.transfer import batch, tokens
+from computenet.transfer.chunks import DEFAULT_CHUNK_BYTES
 from computenet.transfer.local import LocalEndpoint
 
 MAX_BODY_BYTES = 256 * 2**20
 #: what the data listeners serve: bytes in and out, no control call
 DATA_ROUTES = ("/v1/read", "/v1/read-batch", "/v1/chunk", "/v1/batch")
+#: each connection reads bodies up to this size into one buffer it keeps, and
+#: hands it on when it closes (each copy opens new connections), up to a few
+KEPT_BUFFER_BYTES = DEFAULT_CHUNK_BYTES
+MAX_SPARE_BUFFERS = 6
 #: a connection idle this long is dropped (the client reconnects on its next chunk)
 IDLE_TIMEOUT_S = 300.0
 
@@ -120,6 +125,8 @@ class DataServer(ThreadingHTTPServer):
         self.socket = sock
         self.server_address = sock.getsockname()
         self.local, self.secret, self.tls = local, secret, tls
+        #: body buffers of closed connections, for the next ones (pages faulted in already)
+        self.spare: list[bytearray] = []
         sock.listen(128)
 
     def get_request(self) -> tuple[Any, Any]:
@@ -198,11 +205,25 @@ class DataHandler(BaseHTTPRequestHandler):
             raise LimitError(f"request body of {length} bytes is over {MAX_BODY_BYTES}")
         return length
 
+    def finish(self) -> None:
+        super().finish()
+        if self._buf is not None and len(self.server.spare) < MAX_SPARE_BUFFERS:
+            self.server.spare.append(self._buf)
+        self._buf = None
+
     def _body(self, length: int) -> memoryview:
-        """The body, read into this connection's buffer (valid until the next request)."""
-        if self._buf is None or len(self._buf) < length:
-            self._buf = bytearray(length)
-        view = memoryview(self._buf)[:length]
+        """The body, read into this connection's buffer (valid until the next request);
+        a body larger than a kept buffer gets one of its own."""
+        if length > KEPT_BUFFER_BYTES:
+            buf = bytearray(length)
+        else:
+            if self._buf is None:
+                try:
+                    self._buf = self.server.spare.pop()
+                except IndexError:
+                    self._buf = bytearray(KEPT_BUFFER_BYTES)
+            buf = self._buf
+        view = memoryview(buf)[:length]
         got = 0
         while got < length:
             n = self.rfile.readinto(view[got:])

@@ -22,7 +22,7 @@ from transfer_helpers import KIB, MIB, Agent, make_file, run, start_agent
 from computenet.errors import IntegrityError, TransferError
 from computenet.transfer import chunks, tokens
 from computenet.transfer.agent_client import AgentAccess, AgentEndpoint
-from computenet.transfer.agent_data import MAX_BODY_BYTES
+from computenet.transfer.agent_data import KEPT_BUFFER_BYTES, MAX_BODY_BYTES
 from computenet.transfer.endpoint import PartIdent
 from computenet.transfer.engine import CopyOptions, copy
 from computenet.transfer.local import LocalEndpoint
@@ -82,6 +82,24 @@ def test_a_file_and_a_tree_arrive_whole_through_the_bulk_listener(
     assert (agent.root / "dst/big.bin").read_bytes() == big
     assert (tmp_path / "back/big.bin").read_bytes() == big
     assert all((agent.root / f"dst/s/f{i}").read_bytes() == d for i, d in smalls.items())
+
+
+def test_chunks_larger_than_a_kept_buffer_and_copies_on_new_connections_arrive_whole(
+    agent: Agent, tmp_path: Path
+) -> None:
+    big = make_file(tmp_path / "big", 2 * KEPT_BUFFER_BYTES + 5, seed=1)
+    small = make_file(tmp_path / "small", 3 * MIB + 7, seed=2)
+    wide = CopyOptions(chunk_bytes=KEPT_BUFFER_BYTES + MIB)  # each body over the kept size
+
+    async def go(name: str, opts: CopyOptions) -> None:
+        async with _site(agent) as site, LocalEndpoint() as local:  # new connections each time
+            await copy(local, str(tmp_path / name), site, name, opts)
+
+    run(go("big", wide))
+    run(go("small", CopyOptions(chunk_bytes=MIB)))
+    run(go("big", CopyOptions(chunk_bytes=2 * MIB)))  # buffers handed on from closed connections
+    assert (agent.root / "big").read_bytes() == big
+    assert (agent.root / "small").read_bytes() == small
 
 
 def test_an_agent_known_without_a_bulk_url_still_takes_chunks_on_its_control_listener(
