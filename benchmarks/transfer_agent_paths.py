@@ -7,7 +7,8 @@ figure is the data path alone, without ``cnet cp``'s hand-over; besides wall
 time it gives the CPU seconds per GiB of this process and of the agent, which a
 loaded machine disturbs less than wall time.
 
-Run: BENCH_REPS=N python benchmarks/transfer_agent_paths.py [SIZE_MIB]  (default 1024)
+Run: BENCH_REPS=N [BENCH_PARALLEL=4] python benchmarks/transfer_agent_paths.py [SIZE_MIB]
+(default 1024 MiB; BENCH_PARALLEL: streams per copy, as ``cnet cp --parallel``)
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from computenet.transfer.agent_client import AgentAccess, AgentEndpoint
 from computenet.transfer.engine import CopyOptions, copy
 from computenet.transfer.local import LocalEndpoint
 
+#: streams per copy (``cnet cp --parallel``)
+PARALLEL = int(os.environ.get("BENCH_PARALLEL", "4"))
 PATHS = ("bulk listener (TLS, threads)", "control listener (TLS, event loop)", "plain (threads)")
 
 
@@ -72,7 +75,8 @@ def _start_agent(base: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
 def _endpoint(info: dict[str, str], path: str) -> AgentEndpoint:
     if path == PATHS[1]:
         info = {k: v for k, v in info.items() if k != "bulk_url"}
-    return AgentEndpoint(AgentAccess.from_dict(info), integrity_only=path == PATHS[2])
+    access = AgentAccess.from_dict(info)
+    return AgentEndpoint(access, parallel=PARALLEL, integrity_only=path == PATHS[2])
 
 
 async def _one(
@@ -84,7 +88,7 @@ async def _one(
     async with _endpoint(info, path) as site, LocalEndpoint() as local:
         await site.stat(".")  # connect and pin outside the timing
         before = (time.monotonic(), _cpu_self(), _cpu_of(agent_pid))
-        await copy(local, str(src), site, "big.bin", CopyOptions())
+        await copy(local, str(src), site, "big.bin", CopyOptions(parallel=PARALLEL))
         after = (time.monotonic(), _cpu_self(), _cpu_of(agent_pid))
     wall, mine, agent = (b - a for a, b in zip(before, after, strict=True))
     return wall, mine, agent
@@ -131,6 +135,7 @@ def main() -> None:
                 "ratio": round(bulk["MB_per_s"] / control["MB_per_s"], 2),
                 "goal": "the bulk listener beats the event loop it replaced (> 1)",
                 "bytes": size,
+                "parallel": PARALLEL,
                 "paths": rows,
                 "load_average": load_average(),
             }

@@ -102,6 +102,20 @@ def test_chunks_larger_than_a_kept_buffer_and_copies_on_new_connections_arrive_w
     assert (agent.root / "small").read_bytes() == small
 
 
+def test_more_streams_than_cores_all_arrive(agent: Agent, tmp_path: Path) -> None:
+    # the bulk listener reads one body per core at a time; the other streams wait their turn
+    data = make_file(tmp_path / "f", 12 * MIB + 1)
+
+    async def go() -> None:
+        access = AgentAccess.from_dict(agent.info)
+        async with AgentEndpoint(access, parallel=12) as site, LocalEndpoint() as local:
+            opts = CopyOptions(chunk_bytes=MIB, parallel=12)
+            await copy(local, str(tmp_path / "f"), site, "f", opts)
+
+    run(go())
+    assert (agent.root / "f").read_bytes() == data
+
+
 def test_an_agent_known_without_a_bulk_url_still_takes_chunks_on_its_control_listener(
     agent: Agent, tmp_path: Path
 ) -> None:
