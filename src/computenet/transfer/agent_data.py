@@ -18,7 +18,6 @@ and finished over the control listener (Starlette); their chunks arrive here.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import ssl
 import threading
@@ -126,10 +125,6 @@ class DataServer(ThreadingHTTPServer):
         self.socket = sock
         self.server_address = sock.getsockname()
         self.local, self.secret, self.tls = local, secret, tls
-        #: bodies read at once: one per core. More threads decrypting than cores only
-        #: pass the GIL back and forth once per TLS record; a connection waiting here
-        #: holds its sender back through TCP, as a slow disk would
-        self.busy = threading.BoundedSemaphore(_cores())
         #: body buffers of closed connections, for the next ones (pages faulted in already)
         self.spare: list[bytearray] = []
         sock.listen(128)
@@ -191,10 +186,7 @@ class DataHandler(BaseHTTPRequestHandler):
             self._error(exc)
             return
         try:
-            with self.server.busy:
-                ctype, reply = route(
-                    self.server.local, dict(parse_qsl(url.query)), self._body(length)
-                )
+            ctype, reply = route(self.server.local, dict(parse_qsl(url.query)), self._body(length))
         except ComputeNetError as exc:
             self._error(exc)
             return
@@ -251,13 +243,6 @@ class DataHandler(BaseHTTPRequestHandler):
             self.send_header("connection", "close")
         self.end_headers()
         self.wfile.write(body)
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # no affinity call on this platform
-        return max(1, os.cpu_count() or 1)
 
 
 def start(servers: list[DataServer]) -> list[threading.Thread]:

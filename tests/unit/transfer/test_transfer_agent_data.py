@@ -103,7 +103,7 @@ def test_chunks_larger_than_a_kept_buffer_and_copies_on_new_connections_arrive_w
 
 
 def test_more_streams_than_cores_all_arrive(agent: Agent, tmp_path: Path) -> None:
-    # the bulk listener reads one body per core at a time; the other streams wait their turn
+    # a thread per connection: more connections than cores, each with its own buffer
     data = make_file(tmp_path / "f", 12 * MIB + 1)
 
     async def go() -> None:
