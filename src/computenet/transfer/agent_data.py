@@ -18,8 +18,10 @@ and finished over the control listener (Starlette); their chunks arrive here.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +34,7 @@ from computenet.transfer import batch, tokens
 from computenet.transfer.chunks import DEFAULT_CHUNK_BYTES
 from computenet.transfer.local import LocalEndpoint
 
+log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 2**20
 #: what the data listeners serve: bytes in and out, no control call
 DATA_ROUTES = ("/v1/read", "/v1/read-batch", "/v1/chunk", "/v1/batch")
@@ -137,7 +140,11 @@ class DataServer(ThreadingHTTPServer):
         return conn, addr
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A peer that goes away mid-request is not the agent's error: no traceback."""
+        """A peer that goes away or times out mid-request is not the agent's error;
+        anything else is logged with its traceback."""
+        if isinstance(sys.exc_info()[1], OSError):  # ConnectionError, SSLError, TimeoutError
+            return
+        log.exception("data request from %s failed", client_address)
 
 
 class DataHandler(BaseHTTPRequestHandler):
@@ -186,7 +193,11 @@ class DataHandler(BaseHTTPRequestHandler):
             self._error(exc)
             return
         try:
-            ctype, reply = route(self.server.local, dict(parse_qsl(url.query)), self._body(length))
+            try:
+                query = dict(parse_qsl(url.query))
+                ctype, reply = route(self.server.local, query, self._body(length))
+            except (KeyError, TypeError, ValueError) as exc:  # a malformed batch header
+                raise SpecError(f"malformed request: {exc!r}") from exc
         except ComputeNetError as exc:
             self._error(exc)
             return

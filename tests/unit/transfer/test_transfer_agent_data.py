@@ -211,6 +211,10 @@ def test_bad_requests_get_a_clear_error_and_change_nothing(agent: Agent) -> None
         assert resp.status_code == 422
         resp = bulk.post("/batch", content=b"\x00" * 3, headers=_auth(token))
         assert resp.status_code == 502 and "truncated" in resp.json()["message"]
+        header = b'[{"path": "x"}]'  # no size, digest, mode
+        frame = len(header).to_bytes(8, "big") + header
+        resp = bulk.post("/batch", content=frame, headers=_auth(token))
+        assert resp.status_code == 422 and "malformed" in resp.json()["message"]
     assert sorted(p.name for p in agent.root.iterdir()) == []
 
 
