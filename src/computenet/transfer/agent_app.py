@@ -1,9 +1,11 @@
-"""The site agent's HTTP API: a thin map from requests onto a confined LocalEndpoint.
+"""The site agent's control listener: a thin map from requests onto a confined
+LocalEndpoint.
 
-Starlette on uvicorn rather than FastAPI: every request body here is raw
-chunk bytes, so request models and OpenAPI buy nothing, and a lean app keeps
-per-chunk overhead and start-up time low. Every route but ``/v1/health``
-needs a bearer token (signed, with expiry and scope; see ``tokens``).
+Starlette on uvicorn rather than FastAPI: bodies are small JSON or raw bytes,
+so request models and OpenAPI buy nothing, and a lean app keeps start-up time
+low. Chunks and batches normally go to the bulk listener (``agent_data``); the
+data routes stay here for clients that know no ``bulk_url``. Every route but
+``/v1/health`` needs a bearer token (signed, with expiry and scope; see ``tokens``).
 """
 
 from __future__ import annotations

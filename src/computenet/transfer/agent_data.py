@@ -1,18 +1,21 @@
 """The agent's data listeners: chunk and batch bytes served by threads, not an event loop.
 
-Each connection has its own thread and a blocking socket. On the TLS listener
-``SSL_read`` and ``SSL_write`` decrypt and encrypt with the GIL released, BLAKE3
-hashes a chunk with the GIL released and ``pwritev`` writes it, so the streams of
-one copy use every core at once, where one event loop decrypted every stream on
-a single core (and asyncio's SSL protocol copied each byte through a memory BIO).
-Each connection reads bodies into one buffer it keeps, so received bytes do not
-land in freshly faulted pages.
+Each connection has its own thread and a blocking socket. On the TLS (bulk)
+listener ``SSL_read`` and ``SSL_write`` decrypt and encrypt with the GIL
+released, BLAKE3 hashes a chunk with the GIL released and ``pwritev`` writes
+it, so the streams of one copy can use every core at once, where one event
+loop decrypted every stream on a single core. Each connection reads bodies
+into one buffer it keeps (and hands on when it closes), so received bytes do
+not land in freshly faulted pages. The work runs in the connection's own
+thread: the routes call the local endpoint's synchronous methods, with no hop
+to a pool.
 
-Served here: ``DATA_ROUTES`` and ``/v1/health``, with the same tokens and scopes
-as the control listener (the plain listener takes data tokens only), the same
-confined ``LocalEndpoint`` (its path rules, its check of every chunk on arrival
-and its manifest) and the same ``MAX_BODY_BYTES``. Parts are begun, verified
-and finished over the control listener (Starlette); their chunks arrive here.
+Served here: ``ROUTES`` (bytes in and out, no control call) and
+``/v1/health``, with the same tokens and scopes as the control listener (the
+plain listener takes data tokens only), the same confined ``LocalEndpoint``
+(its path rules, its check of every chunk on arrival and its manifest) and
+the same ``MAX_BODY_BYTES``. Parts are begun, verified and finished over the
+control listener (Starlette); their chunks arrive here.
 """
 
 from __future__ import annotations
@@ -36,8 +39,6 @@ from computenet.transfer.local import LocalEndpoint
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 2**20
-#: what the data listeners serve: bytes in and out, no control call
-DATA_ROUTES = ("/v1/read", "/v1/read-batch", "/v1/chunk", "/v1/batch")
 #: each connection reads bodies up to this size into one buffer it keeps, and
 #: hands it on when it closes (each copy opens new connections), up to a few
 KEPT_BUFFER_BYTES = DEFAULT_CHUNK_BYTES
