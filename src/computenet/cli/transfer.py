@@ -316,8 +316,9 @@ def sites_add(
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read agent info {agent_info}: {exc}") from exc
         kind, config = "agent", {k: info.get(k) for k in ("url", "token", "fingerprint")}
-        if info.get("data_url"):
-            config["data_url"] = info["data_url"]
+        for optional in ("data_url", "bulk_url"):
+            if info.get(optional):
+                config[optional] = info[optional]
         if allow_no_encrypt:
             config["allow_no_encrypt"] = True
     elif path is not None:
@@ -360,6 +361,12 @@ def agent(
         help="HOST:PORT of a plain-HTTP data listener for integrity-only copies "
         "(BLAKE3-checked, NOT encrypted; trusted networks only).",
     ),
+    bulk_listen: str | None = typer.Option(
+        None,
+        "--bulk-listen",
+        help="HOST:PORT of the TLS listener for chunk and batch bytes "
+        "(default: the --listen host, any port).",
+    ),
 ) -> None:
     """Run the site agent: an HTTPS data service next to a site's storage.
 
@@ -368,7 +375,7 @@ def agent(
     """
     from computenet.transfer.agent import serve
 
-    serve(root, listen, info_file, state_dir, data_listen)
+    serve(root, listen, info_file, state_dir, data_listen, bulk_listen)
 
 
 def register(app: typer.Typer) -> None:

@@ -50,24 +50,31 @@ def prepare(
     state_dir: Path | None = None,
     token_ttl_s: float = DEFAULT_TOKEN_TTL_S,
     data_listen: str | None = None,
+    bulk_listen: str | None = None,
 ) -> tuple[list[socket.socket], Path, Path, bytes]:
     """Bind the sockets (port 0 picks one), make the certificate and the first token.
-    The first socket is the TLS listener; with ``data_listen`` a second one serves
-    integrity-only data in plain HTTP (its URL goes to the info file as ``data_url``)."""
+
+    The sockets: the control listener (TLS), the bulk listener (TLS, chunk and
+    batch bytes; ``bulk_listen``, by default any port on the control host; its URL
+    goes to the info file as ``bulk_url``) and, with ``data_listen``, the plain
+    listener for integrity-only data (``data_url``)."""
     if not root.is_dir():
         raise ConfigError(f"agent root {root} is not a directory")
     host, port = parse_listen(listen)
+    bulk_host, bulk_port = parse_listen(bulk_listen) if bulk_listen else (host, 0)
     state = state_dir or info_file.with_name(info_file.name + ".state")
     cert, key = tls.ensure_certificate(state, host)
     secret = tokens.load_secret(state)
     sock, where = _bind(host, port)
+    bulk_sock, bulk_where = _bind(bulk_host, bulk_port)
     token = tokens.mint(secret, expires_at=time.time() + token_ttl_s, scope="rw")
     info = {
         "url": f"https://{where}",
+        "bulk_url": f"https://{bulk_where}",
         "token": token,
         "fingerprint": tls.fingerprint_pem(cert.read_bytes()),
     }
-    socks = [sock]
+    socks = [sock, bulk_sock]
     if data_listen is not None:
         data_sock, data_where = _bind(*parse_listen(data_listen))
         socks.append(data_sock)
@@ -108,51 +115,40 @@ def serve(
     info_file: Path,
     state_dir: Path | None = None,
     data_listen: str | None = None,
+    bulk_listen: str | None = None,
 ) -> None:
-    """Run the agent in the foreground until interrupted; with ``data_listen`` also
-    the plain data listener (integrity-only copies), in the same event loop."""
-    import asyncio
-
+    """Run the agent in the foreground until interrupted: the control listener
+    (Starlette on uvicorn) in the main thread, the data listeners (``agent_data``)
+    in threads of their own."""
     import uvicorn
 
-    from computenet.transfer.agent_app import AgentState, build_app, build_data_app
+    from computenet.transfer import agent_data
+    from computenet.transfer.agent_app import AgentState, build_app
 
     keep_freed_memory()
 
-    socks, cert, key, secret = prepare(root, listen, info_file, state_dir, data_listen=data_listen)
+    socks, cert, key, secret = prepare(
+        root, listen, info_file, state_dir, data_listen=data_listen, bulk_listen=bulk_listen
+    )
     state = AgentState(root, secret)
-    common: dict[str, object] = {
-        "log_level": "warning",
-        "access_log": False,
-        # uvloop and httptools when installed (C event loop and parser), else asyncio/h11
-        "loop": "auto",
-        "http": "auto",
-        "h11_max_incomplete_event_size": 1 << 20,
-    }
+    servers = [agent_data.DataServer(socks[1], state.local, secret, tls.server_context(cert, key))]
+    if len(socks) > 2:
+        servers.append(agent_data.DataServer(socks[2], state.local, secret, None))
+    agent_data.start(servers)
     config = uvicorn.Config(
         build_app(root, secret, state=state),
         ssl_certfile=str(cert),
         ssl_keyfile=str(key),
-        **common,  # type: ignore[arg-type]
+        log_level="warning",
+        access_log=False,
+        # uvloop and httptools when installed (C event loop and parser), else asyncio/h11
+        loop="auto",
+        http="auto",
+        h11_max_incomplete_event_size=1 << 20,
     )
-    if len(socks) == 1:
-        uvicorn.Server(config).run(sockets=socks)
-        return
-    data_config = uvicorn.Config(build_data_app(state), **common)  # type: ignore[arg-type]
-
-    servers = [uvicorn.Server(config), uvicorn.Server(data_config)]
-
-    def stop_both(sig: int, frame: object) -> None:
+    try:
+        uvicorn.Server(config).run(sockets=socks[:1])
+    finally:
         for server in servers:
-            uvicorn.Server.handle_exit(server, sig, frame)  # type: ignore[arg-type]
-
-    for server in servers:  # each installs its handler; whichever wins stops both
-        server.handle_exit = stop_both  # type: ignore[method-assign]
-
-    async def both() -> None:
-        await asyncio.gather(
-            servers[0].serve(sockets=socks[:1]), servers[1].serve(sockets=socks[1:])
-        )
-
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(both())
+            server.shutdown()
+            server.server_close()

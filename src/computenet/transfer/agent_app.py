@@ -1,9 +1,11 @@
-"""The site agent's HTTP API: a thin map from requests onto a confined LocalEndpoint.
+"""The site agent's control listener: a thin map from requests onto a confined
+LocalEndpoint.
 
-Starlette on uvicorn rather than FastAPI: every request body here is raw
-chunk bytes, so request models and OpenAPI buy nothing, and a lean app keeps
-per-chunk overhead and start-up time low. Every route but ``/v1/health``
-needs a bearer token (signed, with expiry and scope; see ``tokens``).
+Starlette on uvicorn rather than FastAPI: bodies are small JSON or raw bytes,
+so request models and OpenAPI buy nothing, and a lean app keeps start-up time
+low. Chunks and batches normally go to the bulk listener (``agent_data``); the
+data routes stay here for clients that know no ``bulk_url``. Every route but
+``/v1/health`` needs a bearer token (signed, with expiry and scope; see ``tokens``).
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from starlette.routing import Route
 
 from computenet.errors import ComputeNetError, LimitError, SpecError
 from computenet.transfer import batch, tokens
+from computenet.transfer.agent_data import MAX_BODY_BYTES
 from computenet.transfer.endpoint import PartIdent
 from computenet.transfer.local import LocalEndpoint
 
-MAX_BODY_BYTES = 256 * 2**20
 MAX_TOKEN_TTL_S = 7 * 86400
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -78,23 +80,10 @@ async def _pieces(request: Request) -> list[bytes]:
     return out
 
 
-#: what the plain data listener serves (integrity-only copies): bytes, not control
-DATA_ROUTES = ("/v1/read", "/v1/read-batch", "/v1/chunk", "/v1/batch")
-
-
 def build_app(root: Path, secret: bytes, *, state: AgentState | None = None) -> Starlette:
-    """The agent's app on its TLS listener."""
-    return _build(state or AgentState(root, secret), data_listener=False)
-
-
-def build_data_app(state: AgentState) -> Starlette:
-    """The app of the plain data listener: ``DATA_ROUTES`` only, data tokens only.
-    It shares ``state`` (the confined root) with the TLS app: parts are begun,
-    verified and finished over TLS, their chunks arrive here."""
-    return _build(state, data_listener=True)
-
-
-def _build(state: AgentState, *, data_listener: bool) -> Starlette:
+    """The agent's app on its control listener (TLS). It also answers the data routes,
+    for clients that predate the bulk listener (``agent_data``)."""
+    state = state or AgentState(root, secret)
     local, secret = state.local, state.secret
 
     def route(path: str, methods: list[str], write: bool = False) -> Callable[[Handler], Route]:
@@ -108,7 +97,6 @@ def _build(state: AgentState, *, data_listener: bool) -> Starlette:
                         token,
                         now=time.time(),
                         need_write=write,
-                        data_listener=data_listener,
                     )
                     return await fn(request)
                 except ComputeNetError as exc:
@@ -260,6 +248,4 @@ def _build(state: AgentState, *, data_listener: bool) -> Starlette:
         pull_status,
         Route("/v1/health", health),
     ]
-    if data_listener:
-        routes = [r for r in routes if r.path in (*DATA_ROUTES, "/v1/health")]
     return Starlette(routes=routes)

@@ -1,7 +1,9 @@
 """An endpoint on a site agent, over HTTPS pinned to the agent's certificate.
 
-Small JSON calls go through an async client. Bulk bytes (chunks and batches)
-go through a blocking client in a thread pool: a blocking ``ssl`` socket
+Small JSON calls go through an async client to the agent's control listener.
+Bulk bytes (chunks and batches) go to its bulk listener (``bulk_url``, served
+by threads: ``agent_data``; an agent without one takes them on the control
+listener) through a blocking client in a thread pool: a blocking ``ssl`` socket
 encrypts inside ``SSL_write`` with the GIL released, so each stream encrypts
 on its own core and no memory BIO copies the data, where one event loop would
 encrypt every stream on a single core. Every connection sets TCP_NODELAY, since
@@ -40,16 +42,19 @@ class AgentAccess:
     fingerprint: str
     #: the agent's plain data listener (integrity-only copies), when it runs one
     data_url: str | None = None
+    #: the agent's bulk listener (TLS, same certificate); None: the control listener
+    bulk_url: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AgentAccess:
         try:
-            data_url = data.get("data_url")
+            data_url, bulk_url = data.get("data_url"), data.get("bulk_url")
             return cls(
                 str(data["url"]),
                 str(data["token"]),
                 str(data["fingerprint"]),
                 str(data_url) if data_url else None,
+                str(bulk_url) if bulk_url else None,
             )
         except KeyError as exc:
             raise errors.ConfigError(f"agent info lacks {exc.args[0]!r}") from exc
@@ -58,6 +63,8 @@ class AgentAccess:
         out = {"url": self.url, "token": self.token, "fingerprint": self.fingerprint}
         if self.data_url:
             out["data_url"] = self.data_url
+        if self.bulk_url:
+            out["bulk_url"] = self.bulk_url
         return out
 
 
@@ -94,12 +101,10 @@ class AgentEndpoint(Endpoint):
     async def _http(self) -> httpx2.AsyncClient:
         async with self._lock:
             if self._client is None:
-                parts = urlsplit(self.access.url)
-                if parts.scheme != "https" or not parts.hostname:
-                    raise errors.ConfigError(f"agent url {self.access.url!r} must be https://")
-                ctx = await asyncio.to_thread(
-                    pinned_context, parts.hostname, parts.port or 443, self.access.fingerprint
-                )
+                bulk_url = self.access.bulk_url or self.access.url
+                _https_host(bulk_url)  # checked here; the control host's pin covers it
+                host, port = _https_host(self.access.url)
+                ctx = await asyncio.to_thread(pinned_context, host, port, self.access.fingerprint)
                 limits = httpx2.Limits(
                     max_connections=self._parallel + 2,
                     max_keepalive_connections=self._parallel + 2,
@@ -118,11 +123,12 @@ class AgentEndpoint(Endpoint):
                 if self.integrity_only:
                     self._bulk = await self._data_client(limits)
                 else:
+                    # the bulk listener presents the same certificate: the same pin holds
                     self._bulk = httpx2.Client(
                         transport=httpx2.HTTPTransport(
                             verify=ctx, limits=limits, socket_options=NODELAY
                         ),
-                        **common,
+                        **{**common, "base_url": bulk_url.rstrip("/") + "/v1"},
                     )
                 self._pool = ThreadPoolExecutor(
                     max_workers=self._parallel + 2, thread_name_prefix="cnet-agent"
@@ -295,6 +301,13 @@ class AgentEndpoint(Endpoint):
 
     async def pull_status(self, pull_id: str) -> dict[str, Any]:
         return dict(await self._json("GET", f"/pull/{pull_id}"))
+
+
+def _https_host(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise errors.ConfigError(f"agent url {url!r} must be https://")
+    return parts.hostname, parts.port or 443
 
 
 def _frame(items: list[BatchItem], compressed: bool) -> tuple[bytes, dict[str, str]]:

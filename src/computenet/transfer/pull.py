@@ -76,7 +76,9 @@ async def third_party_copy(
 ) -> CopyResult:
     """Ask ``dst`` to pull ``src_path`` from ``src``; wait, relaying progress."""
     token = await src.mint_token(ttl_s=PULL_TOKEN_TTL_S, scope="r")
-    access = AgentAccess(src.access.url, token, src.access.fingerprint)
+    access = AgentAccess(
+        src.access.url, token, src.access.fingerprint, bulk_url=src.access.bulk_url
+    )
     pull_id = await dst.start_pull(
         {
             "source": access.to_dict(),

@@ -123,3 +123,11 @@ def _pin(host: str, port: int, fingerprint: str) -> ssl.SSLContext:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_verify_locations(cadata=ssl.DER_cert_to_PEM_cert(der))
     return ctx
+
+
+def server_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """The agent's side of a TLS listener (TLS 1.2 or later)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(cert), str(key))
+    return ctx

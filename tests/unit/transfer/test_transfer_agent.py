@@ -26,7 +26,7 @@ def secret_of(agent: Agent) -> bytes:
 
 def test_info_file_is_private_and_complete(agent: Agent) -> None:
     assert os.stat(agent.info_file).st_mode & 0o777 == 0o600
-    assert set(agent.info) == {"url", "token", "fingerprint"}
+    assert set(agent.info) == {"url", "bulk_url", "token", "fingerprint"}
     assert agent.info["url"].startswith("https://127.0.0.1:")
 
 
