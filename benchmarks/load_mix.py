@@ -381,11 +381,29 @@ def main() -> None:
     parser.add_argument("--think-s", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep the directory (server logs)")
+    parser.add_argument(
+        "--server-setting",
+        action="append",
+        default=[],
+        metavar="CN_NAME=VALUE",
+        help="a setting for the computenet server (repeatable)",
+    )
+    parser.add_argument(
+        "--phases",
+        default="computenet,plain",
+        help="which servers to load, in order (computenet alone: no ratio)",
+    )
     args = parser.parse_args()
     if not (1 <= args.clients <= 2000 and 1 <= args.users <= args.clients):
         parser.error("--clients 1..2000 and --users 1..clients")
     if not (1 <= args.duration_s <= 3600 and args.think_s > 0 and args.jobs >= 0):
         parser.error("--duration-s 1..3600, --think-s > 0, --jobs >= 0")
+    settings = dict(kv.split("=", 1) for kv in args.server_setting if "=" in kv)
+    if len(settings) != len(args.server_setting) or not all(k.startswith("CN_") for k in settings):
+        parser.error("--server-setting CN_NAME=VALUE")
+    phases = args.phases.split(",")
+    if "computenet" not in phases or not set(phases) <= {"computenet", "plain"}:
+        parser.error("--phases: computenet, optionally with plain")
     root = Path(tempfile.mkdtemp(prefix="cn-load-"))
     try:
         started = time.monotonic()
@@ -394,13 +412,13 @@ def main() -> None:
         )
         print(f"seeded {args.jobs} jobs in {time.monotonic() - started:.1f} s", flush=True)
         results = {}
-        for name in ("computenet", "plain"):
+        for name in phases:
             where = root / name
             where.mkdir()
             db = where / "store.db"
             shutil.copy(root / "seed.db", db)
             if name == "computenet":
-                server_cm = computenet_server(where, db)
+                server_cm = computenet_server(where, db, settings)
             else:
                 server_cm = plain_server(where, db, tokens)
             with server_cm as server:
@@ -410,13 +428,16 @@ def main() -> None:
             print(f"kept {root}", flush=True)
         else:
             shutil.rmtree(root, ignore_errors=True)
-    cn, plain = results["computenet"], results["plain"]
+    cn = results["computenet"]
     growth = cn["rss_end_mib"] - cn["rss_start_mib"]
     print(
         f"computenet RSS {cn['rss_start_mib']} -> {cn['rss_end_mib']} MiB "
         f"(growth {growth:.1f}, bound {RSS_BOUND_MIB}); errors {cn['errors']}",
         flush=True,
     )
+    if "plain" not in results:
+        return
+    plain = results["plain"]
     print(
         json.dumps(
             {
