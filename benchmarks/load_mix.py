@@ -242,9 +242,13 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     examples: list[str] = field(default_factory=list)
+    #: (seconds, op, when it started in seconds since the phase began) of each request
+    timeline: list[tuple[float, str, float]] = field(default_factory=list)
+    began: float = field(default_factory=time.perf_counter)
 
     def record(self, op: str, seconds: float, error: str | None) -> None:
         self.latencies[op].append(seconds)
+        self.timeline.append((seconds, op, time.perf_counter() - seconds - self.began))
         if error is not None:
             self.errors[op] += 1
             if len(self.examples) < 10:
@@ -328,6 +332,28 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def _slowest(stats: Stats, p99_s: float) -> dict[str, Any]:
+    """Where the slowest 1% of requests were: by endpoint, and by the 10 s of
+    the phase they started in (a few crowded windows mean stalls, not load
+    spread evenly), with the ten slowest."""
+    slow = [t for t in stats.timeline if t[0] >= p99_s]
+    by_op: dict[str, int] = defaultdict(int)
+    by_window: dict[int, int] = defaultdict(int)
+    for _, op, began in slow:
+        by_op[op] += 1
+        by_window[int(began // 10) * 10] += 1
+    crowded = sorted(by_window.items(), key=lambda kv: -kv[1])[:5]
+    return {
+        "count": len(slow),
+        "by_endpoint": dict(sorted(by_op.items())),
+        "busiest_10s_windows": {f"{w}s": n for w, n in crowded},
+        "ten": [
+            {"ms": round(s * 1e3, 1), "op": op, "at_s": round(b, 1)}
+            for s, op, b in sorted(slow, reverse=True)[:10]
+        ],
+    }
+
+
 def run_phase(
     name: str, server: Server, tokens: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -367,6 +393,7 @@ def run_phase(
             for op, v in sorted(stats.latencies.items())
         },
         "error_examples": stats.examples,
+        "slowest": _slowest(stats, _pct(every, 0.99)),
     }
     print(f"{name}: {json.dumps(result)}", flush=True)
     return result

@@ -7,7 +7,6 @@ Binds first (port 0 picks a free port), then writes the server file
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import logging
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import uvicorn
 
-from computenet.api.heap_trim import HeapTrimmer, glibc_trim
+from computenet.api.heap import tune_malloc
 from computenet.config import load_settings
 
 #: how long an idle client connection stays open
@@ -42,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Before any thread starts: arenas made before the cap stay.
+    tuned = tune_malloc(settings.malloc_arena_max, settings.malloc_mmap_threshold_bytes)
+    if tuned:
+        logging.getLogger("computenet.api").info("malloc: %s", ", ".join(tuned))
     runtime = Runtime(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         # with uvicorn's 5 s, one request in 3,000 of the load mix failed so.
         timeout_keep_alive=KEEP_ALIVE_S,
     )
-    server = _Server(config, unix_path, HeapTrimmer(settings.heap_trim_interval_s, glibc_trim()))
+    server = _Server(config, unix_path)
     print(f"computenet server on {url} (pid {os.getpid()})", file=sys.stderr, flush=True)
     # Server.run picks uvloop when it is installed (asyncio.run would not).
     server.run(sockets=[sock] + ([usock] if usock else []))
@@ -87,25 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class _Server(uvicorn.Server):
-    """Runs the heap trimmer while serving, and removes the Unix socket on
-    shutdown: after a signal, uvicorn re-raises it once shut down, so code
-    after ``run`` never runs."""
+    """Removes the Unix socket on shutdown: after a signal, uvicorn re-raises
+    it once shut down, so code after ``run`` never runs."""
 
-    def __init__(self, config: uvicorn.Config, unix_path: str | None, trimmer: HeapTrimmer) -> None:
+    def __init__(self, config: uvicorn.Config, unix_path: str | None) -> None:
         super().__init__(config)
         self.unix_path = unix_path
-        self.trimmer = trimmer
-        self._trim_task: asyncio.Task[None] | None = None
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self._trim_task = self.trimmer.start()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self._trim_task is not None:
-            self._trim_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._trim_task
         await super().shutdown(sockets)
         if self.unix_path:
             with contextlib.suppress(OSError):
