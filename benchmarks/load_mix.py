@@ -242,9 +242,13 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     examples: list[str] = field(default_factory=list)
+    #: (seconds, op, when it started in seconds since the phase began) of each request
+    timeline: list[tuple[float, str, float]] = field(default_factory=list)
+    began: float = field(default_factory=time.perf_counter)
 
     def record(self, op: str, seconds: float, error: str | None) -> None:
         self.latencies[op].append(seconds)
+        self.timeline.append((seconds, op, time.perf_counter() - seconds - self.began))
         if error is not None:
             self.errors[op] += 1
             if len(self.examples) < 10:
@@ -328,6 +332,28 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def _slowest(stats: Stats, p99_s: float) -> dict[str, Any]:
+    """Where the slowest 1% of requests were: by endpoint, and by the 10 s of
+    the phase they started in (a few crowded windows mean stalls, not load
+    spread evenly), with the ten slowest."""
+    slow = [t for t in stats.timeline if t[0] >= p99_s]
+    by_op: dict[str, int] = defaultdict(int)
+    by_window: dict[int, int] = defaultdict(int)
+    for _, op, began in slow:
+        by_op[op] += 1
+        by_window[int(began // 10) * 10] += 1
+    crowded = sorted(by_window.items(), key=lambda kv: -kv[1])[:5]
+    return {
+        "count": len(slow),
+        "by_endpoint": dict(sorted(by_op.items())),
+        "busiest_10s_windows": {f"{w}s": n for w, n in crowded},
+        "ten": [
+            {"ms": round(s * 1e3, 1), "op": op, "at_s": round(b, 1)}
+            for s, op, b in sorted(slow, reverse=True)[:10]
+        ],
+    }
+
+
 def run_phase(
     name: str, server: Server, tokens: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -367,6 +393,7 @@ def run_phase(
             for op, v in sorted(stats.latencies.items())
         },
         "error_examples": stats.examples,
+        "slowest": _slowest(stats, _pct(every, 0.99)),
     }
     print(f"{name}: {json.dumps(result)}", flush=True)
     return result
@@ -381,11 +408,29 @@ def main() -> None:
     parser.add_argument("--think-s", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep the directory (server logs)")
+    parser.add_argument(
+        "--server-setting",
+        action="append",
+        default=[],
+        metavar="CN_NAME=VALUE",
+        help="a setting for the computenet server (repeatable)",
+    )
+    parser.add_argument(
+        "--phases",
+        default="computenet,plain",
+        help="which servers to load, in order (computenet alone: no ratio)",
+    )
     args = parser.parse_args()
     if not (1 <= args.clients <= 2000 and 1 <= args.users <= args.clients):
         parser.error("--clients 1..2000 and --users 1..clients")
     if not (1 <= args.duration_s <= 3600 and args.think_s > 0 and args.jobs >= 0):
         parser.error("--duration-s 1..3600, --think-s > 0, --jobs >= 0")
+    settings = dict(kv.split("=", 1) for kv in args.server_setting if "=" in kv)
+    if len(settings) != len(args.server_setting) or not all(k.startswith("CN_") for k in settings):
+        parser.error("--server-setting CN_NAME=VALUE")
+    phases = args.phases.split(",")
+    if "computenet" not in phases or not set(phases) <= {"computenet", "plain"}:
+        parser.error("--phases: computenet, optionally with plain")
     root = Path(tempfile.mkdtemp(prefix="cn-load-"))
     try:
         started = time.monotonic()
@@ -394,13 +439,13 @@ def main() -> None:
         )
         print(f"seeded {args.jobs} jobs in {time.monotonic() - started:.1f} s", flush=True)
         results = {}
-        for name in ("computenet", "plain"):
+        for name in phases:
             where = root / name
             where.mkdir()
             db = where / "store.db"
             shutil.copy(root / "seed.db", db)
             if name == "computenet":
-                server_cm = computenet_server(where, db)
+                server_cm = computenet_server(where, db, settings)
             else:
                 server_cm = plain_server(where, db, tokens)
             with server_cm as server:
@@ -410,13 +455,16 @@ def main() -> None:
             print(f"kept {root}", flush=True)
         else:
             shutil.rmtree(root, ignore_errors=True)
-    cn, plain = results["computenet"], results["plain"]
+    cn = results["computenet"]
     growth = cn["rss_end_mib"] - cn["rss_start_mib"]
     print(
         f"computenet RSS {cn['rss_start_mib']} -> {cn['rss_end_mib']} MiB "
         f"(growth {growth:.1f}, bound {RSS_BOUND_MIB}); errors {cn['errors']}",
         flush=True,
     )
+    if "plain" not in results:
+        return
+    plain = results["plain"]
     print(
         json.dumps(
             {

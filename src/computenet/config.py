@@ -338,6 +338,11 @@ class Settings(BaseSettings):
     request_burst: int = Field(200, ge=1)
     #: network administrators are not limited (they run the server's own tools)
     request_limit_admins: bool = False
+    #: the server's C allocator (glibc only; docs/reliability.md, "Where the
+    #: server's memory goes"): at most this many malloc arenas, and blocks of
+    #: this size or more mapped and unmapped whole; 0 leaves glibc's default
+    malloc_arena_max: int = Field(2, ge=0)
+    malloc_mmap_threshold_bytes: int = Field(128 << 10, ge=0, le=32 << 20)
     #: sign-in with a site's OpenID Connect provider (docs/tenancy.md): all three
     #: set turn POST /api/v1/auth/oidc on; the JWKS is a file path or an https URL
     oidc_issuer: str | None = None

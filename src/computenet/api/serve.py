@@ -17,6 +17,7 @@ from pathlib import Path
 
 import uvicorn
 
+from computenet.api.heap import tune_malloc
 from computenet.config import load_settings
 
 #: how long an idle client connection stays open
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Before any thread starts: arenas made before the cap stay.
+    tuned = tune_malloc(settings.malloc_arena_max, settings.malloc_mmap_threshold_bytes)
+    if tuned:
+        logging.getLogger("computenet.api").info("malloc: %s", ", ".join(tuned))
     runtime = Runtime(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
