@@ -7,14 +7,10 @@ docs/cli.md). The web portal and the CLI both use them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
-
-class _Requests(Protocol):
-    def request(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
-    ) -> Any: ...
+from computenet.client.calls import Requests
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -24,7 +20,7 @@ def _given(**values: Any) -> dict[str, Any]:
 class AccountingCalls:
     # ----- reports --------------------------------------------------------------
     def utilization(
-        self: _Requests, *, by: str = "cluster", since: str | None = None, until: str | None = None
+        self: Requests, *, by: str = "cluster", since: str | None = None, until: str | None = None
     ) -> Any:
         """``{"rows": [...]}``: used and available core-hours per ``by``."""
         return self.request(
@@ -32,22 +28,22 @@ class AccountingCalls:
         )
 
     def waits(
-        self: _Requests, *, by: str = "cluster", since: str | None = None, until: str | None = None
+        self: Requests, *, by: str = "cluster", since: str | None = None, until: str | None = None
     ) -> Any:
         """Queue waits (mean, p50, p95) by cluster and size, or by day."""
         return self.request("GET", "/reports/waits", params=_given(by=by, since=since, until=until))
 
-    def diagnosis(self: _Requests, job_id: int | str) -> Any:
+    def diagnosis(self: Requests, job_id: int | str) -> Any:
         """Why a job ended as it did: ``{"cause", "evidence", "hint"}``."""
         return self.request("GET", f"/jobs/{quote(str(job_id), safe='')}/diagnosis")
 
     # ----- usage and money ---------------------------------------------------------
-    def usage(self: _Requests, *, project: str | None = None, month: str | None = None) -> Any:
+    def usage(self: Requests, *, project: str | None = None, month: str | None = None) -> Any:
         """A month's statement (per project, with a line per user)."""
         return self.request("GET", "/usage", params=_given(project=project, month=month))
 
     def sacct(
-        self: _Requests,
+        self: Requests,
         *,
         project: str | None = None,
         since: str | None = None,
@@ -58,31 +54,31 @@ class AccountingCalls:
             "GET", "/usage/sacct", params=_given(project=project, since=since, until=until)
         )
 
-    def budgets(self: _Requests) -> list[Any]:
+    def budgets(self: Requests) -> list[Any]:
         return list(self.request("GET", "/budgets")["budgets"])
 
     def set_budget(
-        self: _Requests, project: str, amount: float, *, soft: bool = False, period: str = "month"
+        self: Requests, project: str, amount: float, *, soft: bool = False, period: str = "month"
     ) -> Any:
         body = {"project": project, "amount": amount, "soft": soft, "period": period}
         return self.request("POST", "/budgets", json=body)
 
-    def quotas(self: _Requests) -> list[Any]:
+    def quotas(self: Requests) -> list[Any]:
         return list(self.request("GET", "/quotas")["quotas"])
 
-    def set_quota(self: _Requests, scope: str, name: str, **limits: Any) -> Any:
+    def set_quota(self: Requests, scope: str, name: str, **limits: Any) -> Any:
         return self.request("POST", "/quotas", json={"scope": scope, "name": name, **limits})
 
     # ----- clusters -------------------------------------------------------------------
-    def add_cluster(self: _Requests, config: Mapping[str, Any]) -> Any:
+    def add_cluster(self: Requests, config: Mapping[str, Any]) -> Any:
         return self.request("POST", "/clusters", json=dict(config))
 
-    def remove_cluster(self: _Requests, name: str, *, force: bool = False) -> Any:
+    def remove_cluster(self: Requests, name: str, *, force: bool = False) -> Any:
         return self.request("DELETE", f"/clusters/{quote(name, safe='')}", params={"force": force})
 
-    def drain_cluster(self: _Requests, name: str) -> Any:
+    def drain_cluster(self: Requests, name: str) -> Any:
         """Place no new jobs on ``name`` (those there go on)."""
         return self.request("POST", f"/clusters/{quote(name, safe='')}/drain")
 
-    def resume_cluster(self: _Requests, name: str) -> Any:
+    def resume_cluster(self: Requests, name: str) -> Any:
         return self.request("POST", f"/clusters/{quote(name, safe='')}/resume")

@@ -10,7 +10,8 @@ import httpx2
 import orjson
 
 from computenet.client.accounting import AccountingCalls
-from computenet.client.files import Content, FileCalls
+from computenet.client.calls import Content
+from computenet.client.files import FileCalls
 from computenet.client.images import ImageCalls
 from computenet.client.tenancy import TenancyCalls
 from computenet.errors import ServerError, from_dict

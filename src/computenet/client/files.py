@@ -8,35 +8,17 @@ temporary name and renames it only when whole (docs/portal.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any, Protocol
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
 from urllib.parse import quote
 
-import httpx2
 import orjson
 
-#: what a request body may be: bytes, or chunks sent one after another
-Content = bytes | Iterable[bytes]
+from computenet.client.calls import Content, Requests
 
 UPLOAD_CHUNK_BYTES = 1 << 20
 #: a log's tail is found by one-byte probes from this offset up (see ``log_tail``)
 FIRST_PROBE_BYTES = 64 << 10
-
-
-class _Sends(Protocol):
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        content: Content | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout_s: float | None = None,
-    ) -> httpx2.Response: ...
-
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
 
 
 def _chunks(source: IO[bytes], size: int) -> Iterator[bytes]:
@@ -70,11 +52,11 @@ def from_line_start(text: str, start: int) -> tuple[str, int]:
 
 class FileCalls:
     # ----- files at sites ---------------------------------------------------
-    def site_files(self: _Sends, site: str, path: str = "") -> Any:
+    def site_files(self: Requests, site: str, path: str = "") -> Any:
         """A directory of a site: ``{"site", "path", "entries", "truncated"}``."""
         return self.get(f"/sites/{quote(site, safe='')}/files", {"path": path})
 
-    def download(self: _Sends, site: str, path: str) -> bytes:
+    def download(self: Requests, site: str, path: str) -> bytes:
         """A file's bytes (held in memory: for files a page or a script reads)."""
         resp = self._send(
             "GET", f"/sites/{quote(site, safe='')}/files/content", params={"path": path}
@@ -82,7 +64,7 @@ class FileCalls:
         return resp.content
 
     def upload(
-        self: _Sends, site: str, path: str, data: bytes | IO[bytes], *, size: int | None = None
+        self: Requests, site: str, path: str, data: bytes | IO[bytes], *, size: int | None = None
     ) -> Any:
         """Write ``data`` as the file ``path`` at ``site`` through the transfer engine.
 
@@ -110,7 +92,7 @@ class FileCalls:
 
     # ----- a job's log ------------------------------------------------------
     def log_range(
-        self: _Sends,
+        self: Requests,
         job_id: int | str,
         stream: str = "stdout",
         offset: int = 0,
@@ -121,7 +103,7 @@ class FileCalls:
         return _read(self, job_id, stream, offset, limit)
 
     def log_tail(
-        self: _Sends, job_id: int | str, stream: str = "stdout", nbytes: int = 64 << 10
+        self: Requests, job_id: int | str, stream: str = "stdout", nbytes: int = 64 << 10
     ) -> dict[str, Any]:
         """About the last ``nbytes`` of the log as it is now, from a line's start:
         ``{"data", "start", "end", "eof", "state"}`` (byte offsets; read on
@@ -150,12 +132,12 @@ class FileCalls:
         return {**_window(body, start), "end": end}
 
 
-def _read(client: _Sends, job_id: int | str, stream: str, offset: int, limit: int) -> Any:
+def _read(client: Requests, job_id: int | str, stream: str, offset: int, limit: int) -> Any:
     params = {"stream": stream, "offset": offset, "limit": limit}
     return client.get(f"/jobs/{quote(str(job_id), safe='')}/logs", params)
 
 
-def _has_byte(client: _Sends, job_id: int | str, stream: str, offset: int) -> bool:
+def _has_byte(client: Requests, job_id: int | str, stream: str, offset: int) -> bool:
     return int(_read(client, job_id, stream, offset, 1)["offset"]) > offset
 
 

@@ -8,38 +8,25 @@ log to a callback until the build has ended.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import quote
 
+from computenet.client.calls import Requests
 from computenet.errors import ImageError
 
 
-class _Requests(Protocol):
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        timeout_s: float | None = None,
-    ) -> Any: ...
-
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
-
-
 class ImageCalls:
-    def images(self: _Requests, site: str | None = None) -> list[dict[str, Any]]:
+    def images(self: Requests, site: str | None = None) -> list[dict[str, Any]]:
         """The site's images (each with ``state`` ``ready``)."""
         return list(self.get("/images", {"site": site} if site else None)["images"])
 
-    def image_builds(self: _Requests, site: str | None = None) -> list[dict[str, Any]]:
+    def image_builds(self: Requests, site: str | None = None) -> list[dict[str, Any]]:
         """The site's builds running now, and failed ones newer than their image."""
         return list(self.get("/images", {"site": site} if site else None)["builds"])
 
     def build_image(
-        self: _Requests, name: str, packages: Sequence[str], *, suite: str | None = None
+        self: Requests, name: str, packages: Sequence[str], *, suite: str | None = None
     ) -> dict[str, Any]:
         """Start building an image from Debian packages: the build's record
         (``id``, ``state`` ``building``), at once. Bad input or an unknown
@@ -50,12 +37,12 @@ class ImageCalls:
         result: dict[str, Any] = self.request("POST", "/images", json=body)
         return result
 
-    def image_build(self: _Requests, build_id: str, offset: int = 0) -> dict[str, Any]:
+    def image_build(self: Requests, build_id: str, offset: int = 0) -> dict[str, Any]:
         """A build's record with its ``log`` from byte ``offset`` and ``log_offset``."""
         return _status(self, build_id, offset)
 
     def follow_build(
-        self: _Requests,
+        self: Requests,
         build_id: str,
         on_log: Callable[[str], None] | None = None,
         *,
@@ -77,7 +64,7 @@ class ImageCalls:
                 return status
             sleep(poll_s)
 
-    def remove_image(self: _Requests, name: str, site: str | None = None) -> dict[str, Any]:
+    def remove_image(self: Requests, name: str, site: str | None = None) -> dict[str, Any]:
         """Forget the image ``name`` and its ended builds (``builds_forgotten``)."""
         result: dict[str, Any] = self.request(
             "DELETE", f"/images/{quote(name, safe='')}", params={"site": site} if site else None
@@ -85,7 +72,7 @@ class ImageCalls:
         return result
 
 
-def _status(client: _Requests, build_id: str, offset: int) -> dict[str, Any]:
+def _status(client: Requests, build_id: str, offset: int) -> dict[str, Any]:
     result: dict[str, Any] = client.get(
         f"/images/builds/{quote(build_id, safe='')}", {"offset": offset}
     )

@@ -19,9 +19,7 @@ from __future__ import annotations
 import builtins
 import json
 import logging
-import os
 import secrets
-import socket
 import subprocess
 import threading
 import time
@@ -29,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from computenet import runners
 from computenet.containers.build import DEFAULT_TIMEOUT_S, build_image, check_build
 from computenet.containers.store import ImageStore, write_atomic
 from computenet.errors import ComputeNetError, ConflictError, NotFoundError, SpecError
@@ -80,10 +79,6 @@ class BuildRecord:
             message=None if data.get("message") is None else str(data["message"]),
             digest=None if data.get("digest") is None else str(data["digest"]),
         )
-
-
-def _runner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def check_build_id(build_id: str) -> str:
@@ -197,7 +192,7 @@ class ImageBuilds:
                 packages=wanted,
                 suite=chosen,
                 state="building",
-                runner=_runner(),
+                runner=runners.this_process(),
                 started_at=time.time(),
             )
             self._write(store, record)
@@ -255,15 +250,6 @@ class ImageBuilds:
 
 def _lost(runner: str, running_here: bool) -> bool:
     """Whether the server process named ``runner`` no longer runs the build."""
-    host, _, pid = runner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False  # another machine's server: it reports for itself
-    if int(pid) == os.getpid():
+    if runner == runners.this_process():
         return not running_here
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass
-    return False
+    return bool(runners.gone(runner))

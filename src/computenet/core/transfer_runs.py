@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from computenet import runners
 from computenet.errors import ComputeNetError, ConflictError
 from computenet.store.db import Store
 from computenet.store.tables_transfer import TransferRow
@@ -271,22 +270,15 @@ class TransferRuns:
 
 def runner_id() -> str:
     """Who runs a server copy: this machine and process (``records.SERVER_RUNNER``)."""
-    return f"{records.SERVER_RUNNER}{socket.gethostname()}:{os.getpid()}"
+    return f"{records.SERVER_RUNNER}{runners.this_process()}"
 
 
 def _orphaned(runner: str, updated_at: float, now: float) -> bool:
-    host, _, pid = runner.removeprefix(records.SERVER_RUNNER).rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid():
-            return True  # this process does not run it (checked by the caller)
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            pass
-        return False
-    return updated_at < now - STALE_S
+    name = runner.removeprefix(records.SERVER_RUNNER)
+    if name == runners.this_process():
+        return True  # this process does not run it (checked by the caller)
+    ended = runners.gone(name)
+    return updated_at < now - STALE_S if ended is None else ended
 
 
 def _copied(manifest: dict[str, dict[str, str]]) -> dict[str, object]:
