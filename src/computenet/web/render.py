@@ -52,8 +52,8 @@ def when(epoch: float | None) -> Markup | str:
     t = time.gmtime(epoch)
     shown = time.strftime("%Y-%m-%d %H:%M:%S", t)
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", t)
-    # only digits, dashes and colons: nothing to escape
-    return Markup(f'<time datetime="{iso}" title="{shown} UTC">{shown}</time>')
+    # Markup.format escapes what it fills in
+    return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(iso, shown, shown)
 
 
 def duration(seconds: float | None) -> str:
