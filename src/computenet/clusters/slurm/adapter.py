@@ -5,6 +5,9 @@ Where each answer comes from:
 - submit: ``sbatch --parsable`` (see ``commands``); a refusal is a
   ``ClusterError`` carrying Slurm's message, an unreachable controller a
   ``ClusterUnavailable``.
+- find: the tag in squeue's comments, then in sacct's when accounting is on,
+  then the start marker the job's script wrote in its account's home
+  (``markers``), so a job slurmctld has forgotten is still found.
 - status: ``squeue --json`` (or ``squeue -h -o`` where ``--json`` is missing),
   which still lists a job for MinJobAge after it ends; later ``sacct`` when
   accounting is on, else the jobcomp/filetxt log read through the transport.
@@ -31,6 +34,7 @@ from computenet.clusters.slurm import parse_nodes as pn
 from computenet.clusters.slurm.commands import build_sbatch
 from computenet.clusters.slurm.containers import pyxis_args, wrapped_script
 from computenet.clusters.slurm.identities import IdentityTransports
+from computenet.clusters.slurm.markers import marked, parse_marker, read_argv
 from computenet.clusters.transport import CompletedCommand, LocalTransport, Transport
 from computenet.config import ClusterConfig
 from computenet.containers.runtime import bwrap_path
@@ -289,6 +293,8 @@ class SlurmCluster(ClusterAdapter):
 
     async def submit(self, request: AttemptRequest) -> str:
         request, extra = await self._containerised(request)
+        if not extra:  # pyxis runs the script in its image, whose home may not be the account's
+            request = replace(request, spec=marked(request.spec, self.name, request.tag))
         try:
             call = build_sbatch(request)
         except ValueError as exc:
@@ -315,7 +321,26 @@ class SlurmCluster(ClusterAdapter):
         live = [j.job_id for j in await self._squeue() if mine(j.comment)]
         if not live and await self.accounting():
             live = [r.job_id for r in await self._sacct(()) if mine(r.fields["Comment"])]
-        return max(live, key=int) if live else None
+        if live:
+            return max(live, key=int)
+        return await self._marker(tag)
+
+    async def _marker(self, tag: str) -> str | None:
+        """The job id the tag's start marker records (clusters/slurm/markers.py),
+        looked up in the home of each account that submits here. A lookup that
+        could not run raises ``ClusterError`` (transient): not knowing is no
+        licence to submit again."""
+        for transport in self.identities.all():
+            result = await self._run(read_argv(self.name, tag), transport=transport)
+            if result.returncode != 0:
+                raise ClusterError(
+                    f"{self.name}: cannot read the start marker of {tag}: "
+                    f"{result.err or f'exit status {result.returncode}'}",
+                    transient=True,
+                )
+            if (found := parse_marker(result.out, tag)) is not None:
+                return found
+        return None
 
     async def status(self, native_ids: Sequence[str]) -> dict[str, AttemptStatus]:
         jobs = await self._jobs(native_ids)

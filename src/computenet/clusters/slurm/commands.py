@@ -1,6 +1,7 @@
 """The sbatch command line for one attempt, built as an argument list.
 
-The user's script goes to sbatch byte for byte on stdin; the user's own
+The user's script goes to sbatch byte for byte on stdin (the adapter adds one
+line before its first command: the start marker, see ``markers``); the user's own
 options pass through unchanged, and computenet adds its overrides after them
 (sbatch lets a later option win):
 

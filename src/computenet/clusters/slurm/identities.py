@@ -61,6 +61,20 @@ class IdentityTransports:
                 return self._transport(identity)
         return self.default
 
+    def all(self) -> list[Transport]:
+        """The cluster's own transport, then one per account that submits here
+        (identities whose transport cannot be made are left out: nothing was
+        ever submitted with them)."""
+        out = [self.default]
+        for identity in self.by_project.values():
+            try:
+                made = self._transport(identity)
+            except ClusterError:
+                continue
+            if all(made is not t for t in out):
+                out.append(made)
+        return out
+
     def _account(self, identity: ClusterIdentity) -> str | None:
         if identity.user is not None:
             return identity.user

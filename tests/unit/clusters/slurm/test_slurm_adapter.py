@@ -70,7 +70,10 @@ async def test_submit_passes_script_bytes_options_and_overrides() -> None:
     )
     assert await sc.submit(req) == "77"
     call = fake.calls[0]
-    assert call.input == script.encode()
+    # the script arrives byte for byte, with the start marker before its first command
+    lines = call.input.decode().splitlines(keepends=True)
+    assert lines[2].startswith("(cn_d=") and "job-42.1" in lines[2]
+    assert "".join(lines[:2] + lines[3:]) == script
     argv = list(call.argv)
     assert argv[:2] == ["sbatch", "--parsable"]
     assert "--qos" in argv and argv[argv.index("--qos") + 1] == "low"
@@ -95,7 +98,9 @@ async def test_fields_only_spec_becomes_options_and_export_none_lists_names() ->
     )
     assert await sc.submit(req) == "5"
     argv = fake.calls[0].argv
-    assert {"--ntasks=4", "--time=2", "--mem=1024M", "--export=A,B", "--wrap=hostname"} <= set(argv)
+    assert {"--ntasks=4", "--time=2", "--mem=1024M", "--export=A,B"} <= set(argv)
+    wrap = next(a for a in argv if a.startswith("--wrap="))
+    assert wrap.startswith("--wrap=(cn_d=") and wrap.endswith("\nhostname")
     assert fake.calls[0].input is None
 
 
@@ -214,7 +219,10 @@ async def test_usage_from_sacct_steps() -> None:
 
 async def test_find_by_tag_and_snapshot() -> None:
     sc, _ = _cluster(
-        squeue=SQUEUE, sinfo=(DATA / "sinfo-22.05.json").read_bytes(), scontrol=CONFIG_FILETXT
+        squeue=SQUEUE,
+        sinfo=(DATA / "sinfo-22.05.json").read_bytes(),
+        scontrol=CONFIG_FILETXT,
+        sh=b"",  # no start marker either
     )
     assert await sc.find("tag-run") == "13"
     assert await sc.find("nope") is None
