@@ -15,6 +15,7 @@ from computenet.clusters.transport import Call, CompletedCommand, FakeTransport,
 from computenet.config import ClusterConfig
 from computenet.errors import ClusterError
 from computenet.model import JobSpec
+from computenet.model.tenancy import ClusterIdentity
 
 DATA = Path(__file__).parent / "data"
 SQUEUE = (DATA / "squeue-22.05.json").read_bytes()
@@ -123,3 +124,17 @@ async def test_find_that_cannot_read_the_marker_says_so_instead_of_none() -> Non
     with pytest.raises(ClusterError, match="start marker") as caught:
         await sc.find(TAG)
     assert caught.value.transient
+
+
+@pytest.mark.anyio
+async def test_find_reads_the_marker_in_the_home_of_each_account_that_submits() -> None:
+    chem = ClusterIdentity(cluster="c1", project="chem", user="chem01", ssh_key="/keys/chem01")
+    # a key but no account, on a local cluster: it cannot have submitted anything here
+    nobody = ClusterIdentity(cluster="c1", project="bio", ssh_key="/keys/bio")
+    server = _forgotten(b"")
+    chem_home = FakeTransport(outputs={"sh": f"{TAG} 314\n".encode()})
+    sc = SlurmCluster(ClusterConfig(name="c1", kind="slurm"), server)
+    sc.use_identities([chem, nobody])
+    sc.identities._made[("chem01", "/keys/chem01")] = chem_home
+    assert await sc.find(TAG) == "314"
+    assert server.programs()[-1] == "sh" and chem_home.programs() == ["sh"]
