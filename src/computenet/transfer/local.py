@@ -252,7 +252,9 @@ class LocalEndpoint(Endpoint):
         try:
             fd = os.open(part, os.O_WRONLY | os.O_CLOEXEC)
             try:
-                local_io.pwrite_all(fd, pieces, offset)
+                written = local_io.pwrite_all(fd, pieces, offset)
+                if written >= local_io.WRITE_BACK_MIN_BYTES:
+                    local_io.write_back(fd, offset, written)
             finally:
                 os.close(fd)
             self._record(manifest, index, digest)

@@ -242,3 +242,29 @@ def test_batch_file_failing_midway_leaves_nothing(
     with pytest.raises(TransferError, match="disk full"):
         run(ep.write_batch([BatchItem("d/f", b"new", "", 0o644, 1)]))
     assert os.listdir(tmp_path / "d") == []
+
+
+def test_big_chunks_are_written_back_and_keep_their_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = local_io.WRITE_BACK_MIN_BYTES
+    data = os.urandom(big + CHUNK)
+    ep = LocalEndpoint(tmp_path)
+    written_back: list[tuple[int, int]] = []
+    real = local_io.write_back
+
+    def spy(fd: int, offset: int, length: int) -> None:
+        written_back.append((offset, length))
+        real(fd, offset, length)
+
+    monkeypatch.setattr(local_io, "write_back", spy)
+
+    async def go() -> list[int]:
+        await ep.begin("f", PartIdent(len(data), 1, big, "t"))
+        await ep.write_chunk("f", 0, 0, data[:big], chunks.digest(data[:big]))
+        await ep.write_chunk("f", 1, big, data[big:], chunks.digest(data[big:]))
+        return await ep.verify("f", big, [chunks.digest(data[:big]), chunks.digest(data[big:])])
+
+    assert run(go()) == []
+    assert written_back == [(0, big)]  # the small last chunk stays in the page cache
+    assert (tmp_path / ".f.cnet-part").read_bytes() == data
