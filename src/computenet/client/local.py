@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx2
 
+from computenet import runners
 from computenet.config import Settings, load_settings
 from computenet.errors import AuthError, ServerError
 
@@ -31,16 +32,6 @@ def read_server_file(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def healthy(url: str) -> bool:
@@ -71,7 +62,7 @@ def answering(info: dict[str, Any]) -> bool:
 
 def local_status(settings: Settings) -> dict[str, Any] | None:
     info = read_server_file(settings.server_file)
-    if info is None or not pid_alive(int(info.get("pid", 0))):
+    if info is None or not runners.alive(int(info.get("pid", 0))):
         return None
     return info
 
@@ -120,11 +111,11 @@ def stop_local(settings: Settings, timeout_s: float = 10.0) -> bool:
     pid = int(info["pid"])
     os.kill(pid, 15)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and pid_alive(pid):
+    while time.monotonic() < deadline and runners.alive(pid):
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
         time.sleep(0.05)
-    if pid_alive(pid):
+    if runners.alive(pid):
         os.kill(pid, 9)
     with contextlib.suppress(FileNotFoundError):
         settings.server_file.unlink()
