@@ -36,6 +36,7 @@ import os
 import random
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -263,13 +264,16 @@ async def one_client(
     rng: random.Random,
     stats: Stats,
     jobs: int,
+    tls: ssl.SSLContext,
 ) -> None:
     mine: list[int] = []
     offsets: dict[int, int] = {}
     top = jobs
     headers = {"Authorization": f"Bearer {token}"}
     await asyncio.sleep(rng.uniform(0, think_s))
-    async with httpx2.AsyncClient(base_url=url + "/api/v1", headers=headers, timeout=60) as http:
+    async with httpx2.AsyncClient(
+        base_url=url + "/api/v1", headers=headers, timeout=60, verify=tls
+    ) as http:
         while time.monotonic() < stop_at:
             op = rng.choices(OPS, WEIGHTS)[0]
             if op in ("logs", "cancel") and not mine:
@@ -309,6 +313,11 @@ async def one_client(
 
 async def drive(url: str, tokens: list[str], args: argparse.Namespace) -> Stats:
     stats = Stats()
+    # One TLS context for every client: a client of its own loads the CA
+    # store (about 25 ms of this process's loop each), and 200 of them in the
+    # first seconds stalled every request in flight on the client's side,
+    # the crowd of slow requests at the start of both phases.
+    tls = ssl.create_default_context()
     stop_at = time.monotonic() + args.duration_s
     await asyncio.gather(
         *(
@@ -320,6 +329,7 @@ async def drive(url: str, tokens: list[str], args: argparse.Namespace) -> Stats:
                 random.Random(args.seed + i),
                 stats,
                 max(args.jobs, 1),
+                tls,
             )
             for i in range(args.clients)
         )
