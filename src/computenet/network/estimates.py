@@ -10,6 +10,7 @@ answers every later query as the planner would.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -34,10 +35,31 @@ class Estimate:
         return self.start + self.runtime_s
 
 
-# id(snapshot) -> (snapshot, {partition: forecast}); the snapshot is held so
-# its id cannot be reused while the entry lives.
-_FORECASTS: OrderedDict[int, tuple[Snapshot, dict[str, QueueForecast]]] = OrderedDict()
+# id(snapshot) -> (weak reference to it, {partition: forecast}). The entry
+# goes when its snapshot does: holding the snapshots (as a 256-entry memo
+# once did) kept every pass's nodes and jobs alive, and under load the
+# garbage collector's full passes over them stalled the server's loop for
+# 100-200 ms each.
+_FORECASTS: dict[int, tuple[weakref.ref[Snapshot], dict[str, QueueForecast]]] = {}
+#: queues whose last forecast is kept for reuse (``_same_queue``)
 _FORECASTS_MAX = 256
+
+
+def _forecasts_of(snapshot: Snapshot) -> dict[str, QueueForecast]:
+    """The memo of ``snapshot``'s forecasts, made on first use."""
+    key = id(snapshot)
+    entry = _FORECASTS.get(key)
+    if entry is not None and entry[0]() is snapshot:
+        return entry[1]
+
+    def forget(ref: weakref.ref[Snapshot]) -> None:
+        # Only this snapshot's entry: its id may already name a newer one.
+        if _FORECASTS.get(key, (None,))[0] is ref:
+            del _FORECASTS[key]
+
+    memo: dict[str, QueueForecast] = {}
+    _FORECASTS[key] = (weakref.ref(snapshot, forget), memo)
+    return memo
 
 
 def _units(per: str, fit: Fit) -> int:
@@ -81,13 +103,7 @@ def partition_forecast(
     """The forecast of ``partition``'s queue in ``snapshot``, memoised per
     snapshot object; ``capacity`` replaces the CPUs its nodes report (the
     capacity a pool reaches once grown)."""
-    entry = _FORECASTS.get(id(snapshot))
-    if entry is None or entry[0] is not snapshot:
-        entry = (snapshot, {})
-        _FORECASTS[id(snapshot)] = entry
-        if len(_FORECASTS) > _FORECASTS_MAX:
-            _FORECASTS.popitem(last=False)
-    by_partition = entry[1]
+    by_partition = _forecasts_of(snapshot)
     name = partition.name
     key = name if capacity is None else f"{name}\0{capacity}"
     forecast = by_partition.get(key)

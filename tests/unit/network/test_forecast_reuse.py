@@ -3,11 +3,14 @@ later would, for as long as it says it is valid."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from computenet.model import Snapshot
-from computenet.network import ClusterView
+from computenet.network import ClusterView, estimates
 from computenet.network.estimates import partition_forecast
 from computenet.network.forecast import QueueForecast
 from computenet.scheduling import QueuedJob, RunningJob
@@ -65,3 +68,21 @@ def test_the_broker_keeps_the_forecast_of_an_unchanged_queue_only() -> None:
     # a changed queue gets a new one
     changed = snapshot(info, NOW + 20, running=[(8, NOW, 600)], pending=[(4, 300), (1, 60)])
     assert partition_forecast(ClusterView(info, changed), changed, part) is not f1
+
+
+def test_the_memo_of_forecasts_keeps_no_snapshot_alive() -> None:
+    """Each pass makes new snapshots; a memo that held them kept every pass's
+    nodes and jobs on the heap (and the collector's full passes over them
+    stalled the server)."""
+    info = cluster("a", cores=4, nodes=2, scheduler="easy")
+    part = info.partitions[0]
+    before = len(estimates._FORECASTS)
+    snaps = [snapshot(info, NOW + i, running=[(8, NOW, 600)]) for i in range(20)]
+    made = [partition_forecast(ClusterView(info, s), s, part) for s in snaps]
+    # the memo answers while the snapshot lives
+    assert partition_forecast(ClusterView(info, snaps[3]), snaps[3], part) is made[3]
+    probe = weakref.ref(snaps[0])
+    del snaps
+    gc.collect()
+    assert probe() is None
+    assert len(estimates._FORECASTS) == before
